@@ -1,0 +1,2 @@
+//! Benchmarks (filled below).
+fn main() {}
