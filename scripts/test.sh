@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every check and test of the workspace. Called by `make test` and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, property, invariant, vector and doc tests)"
+cargo test --workspace --locked
+
+step "benchmarks smoke run (each benchmark once, no timing)"
+cargo test -p warrants --benches --locked
+
+step "demo"
+cargo run -q -p warrants --example demo >/dev/null
+echo "all checks passed"
