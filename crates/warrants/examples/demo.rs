@@ -24,18 +24,28 @@ fn main() -> Result<(), Box<dyn Error>> {
         .capability("transfer", [("amount", Range::at_most(100)?.into())])
         .ttl(Duration::from_secs(3600))
         .mint(&control_plane)?;
-    println!("minted root warrant {} (tools: read_file, transfer)", root.id());
+    println!(
+        "minted root warrant {} (tools: read_file, transfer)",
+        root.id()
+    );
 
     // The agent delegates: only read_file, only under /data/in/reports, 60 s.
     let child = root
         .grant_builder()
-        .capability("read_file", [("path", Subpath::new("/data/in/reports")?.into())])
+        .capability(
+            "read_file",
+            [("path", Subpath::new("/data/in/reports")?.into())],
+        )
         .holder(reporter.public_key())
         .ttl(Duration::from_secs(60))
         .grant(&agent)?;
     let chain = Chain::root(root).push(child)?;
     let bytes = chain.to_bytes();
-    println!("delegated to the reporter: chain of {} links, {} bytes", chain.len(), bytes.len());
+    println!(
+        "delegated to the reporter: chain of {} links, {} bytes",
+        chain.len(),
+        bytes.len()
+    );
 
     // A widening grant is refused before anything is signed.
     let refused = chain
@@ -55,8 +65,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let chain = Chain::from_bytes(&bytes)?;
     let window = PopWindow::around(now, 60, 5);
     let calls = [
-        ("read_file", Value::map([("path", "/data/in/reports/q3.csv")])),
-        ("read_file", Value::map([("path", "/data/in/reports/../../../etc/passwd")])),
+        (
+            "read_file",
+            Value::map([("path", "/data/in/reports/q3.csv")]),
+        ),
+        (
+            "read_file",
+            Value::map([("path", "/data/in/reports/../../../etc/passwd")]),
+        ),
         ("transfer", Value::map([("amount", 50)])),
     ];
     for (i, (tool, args)) in calls.iter().enumerate() {

@@ -270,7 +270,11 @@ impl<'a> Reader<'a> {
                 }
                 v
             }
-            31 => return Err(DecodeError::NonCanonical("indefinite lengths are not allowed")),
+            31 => {
+                return Err(DecodeError::NonCanonical(
+                    "indefinite lengths are not allowed",
+                ))
+            }
             _ => return Err(DecodeError::Malformed("reserved additional information")),
         };
         Ok(Head { major, info, arg })
@@ -534,7 +538,9 @@ pub(crate) fn read_text_key<'a>(
 /// Order of two text keys by their canonical encodings (length first, then
 /// bytes), the order maps with text keys are written in.
 pub(crate) fn text_key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 #[cfg(test)]
@@ -562,9 +568,17 @@ mod tests {
 
     #[test]
     fn rejects_long_heads() {
-        for bad in [&[0x18u8, 5][..], &[0x19, 0, 5], &[0x1a, 0, 0, 0, 5], &[0x1b, 0, 0, 0, 0, 0, 0, 0, 5]] {
+        for bad in [
+            &[0x18u8, 5][..],
+            &[0x19, 0, 5],
+            &[0x1a, 0, 0, 0, 5],
+            &[0x1b, 0, 0, 0, 0, 0, 0, 0, 5],
+        ] {
             let mut r = Reader::new(bad, 4);
-            assert!(matches!(r.uint(), Err(DecodeError::NonCanonical(_))), "{bad:?}");
+            assert!(
+                matches!(r.uint(), Err(DecodeError::NonCanonical(_))),
+                "{bad:?}"
+            );
         }
     }
 
@@ -572,8 +586,14 @@ mod tests {
     fn rejects_indefinite_tags_and_truncation() {
         assert!(Reader::new(&[0x9f], 4).array().is_err());
         assert!(Reader::new(&[0xc1, 0x01], 4).uint().is_err());
-        assert_eq!(Reader::new(&[0x43, 1, 2], 4).bytes(), Err(DecodeError::Truncated));
-        assert_eq!(Reader::new(&[0x9a, 0xff, 0xff, 0xff, 0xff], 4).array(), Err(DecodeError::Truncated));
+        assert_eq!(
+            Reader::new(&[0x43, 1, 2], 4).bytes(),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            Reader::new(&[0x9a, 0xff, 0xff, 0xff, 0xff], 4).array(),
+            Err(DecodeError::Truncated)
+        );
     }
 
     #[test]

@@ -200,3 +200,52 @@ impl std::fmt::Debug for Chain {
         f.debug_list().entries(self.links.iter()).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{key, root_warrant, two_links, NOW};
+    use crate::warrant::Payload;
+
+    #[test]
+    fn bytes_round_trip_and_hash() {
+        let c = two_links();
+        let back = Chain::from_bytes(c.as_bytes()).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.hash(), c.hash());
+        assert_eq!(back.len(), 2);
+        assert!(back.check_links().is_ok());
+    }
+
+    #[test]
+    fn push_checks_link_rules() {
+        let root = root_warrant();
+        // A child signed by someone other than the parent's holder.
+        let mut p: Payload = root.payload().clone();
+        p.issuer = key(9).public_key();
+        p.depth = 1;
+        p.parent = Some(*root.hash());
+        let bad = Warrant::sign_payload(p, &key(9)).unwrap();
+        assert_eq!(
+            Chain::root(root).push(bad).unwrap_err(),
+            LinkRule::IssuerNotParentHolder
+        );
+    }
+
+    #[test]
+    fn root_shape_is_checked() {
+        let c = two_links();
+        let child_only = Chain::root(c.links()[1].clone());
+        assert_eq!(child_only.check_links(), Err((0, LinkRule::RootShape)));
+        let _ = NOW;
+    }
+
+    #[test]
+    fn decode_rejects_empty_and_trailing() {
+        assert!(Chain::from_bytes(&[0x80]).is_err());
+        let mut b = two_links().to_bytes();
+        b.push(0);
+        assert_eq!(Chain::from_bytes(&b), Err(DecodeError::TrailingBytes));
+        assert!(Chain::from_bytes(&vec![0u8; limits::MAX_CHAIN_BYTES + 1]).is_err());
+    }
+}

@@ -249,7 +249,10 @@ mod tests {
             PublicKey::from_bytes(&[1u8; 31]),
             Err(KeyError::Length { .. })
         ));
-        assert!(matches!(SigningKey::from_base64url("!!"), Err(KeyError::Base64)));
+        assert!(matches!(
+            SigningKey::from_base64url("!!"),
+            Err(KeyError::Base64)
+        ));
     }
 
     #[test]

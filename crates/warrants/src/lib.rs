@@ -48,7 +48,9 @@ pub mod revocation;
 pub mod value;
 pub mod warrant;
 
-pub use authorizer::{Authorized, Authorizer, AuthorizerBuilder, Call, Denial, Diagnosis, Redaction};
+pub use authorizer::{
+    Authorized, Authorizer, AuthorizerBuilder, Call, Denial, Diagnosis, Redaction,
+};
 pub use chain::{Chain, LinkRule};
 pub use constraint::{Constraint, ConstraintSet};
 pub use error::{BuildError, ConstraintError, DecodeError, KeyError, ValueError};
@@ -57,3 +59,6 @@ pub use pop::{Pop, PopWindow};
 pub use revocation::{RevocationError, RevocationList};
 pub use value::Value;
 pub use warrant::{Payload, UnsignedWarrant, Warrant, WarrantId};
+
+#[cfg(test)]
+mod test_support;

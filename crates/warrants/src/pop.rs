@@ -145,3 +145,45 @@ impl Pop {
         Ok(Self { ts, signature })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{key, two_links, NOW};
+
+    #[test]
+    fn sign_verify_and_bytes() {
+        let c = two_links();
+        let leaf = c.leaf().unwrap();
+        let args = Value::map([("path", "/data/in/a")]);
+        let pop = Pop::sign(&key(3), &c, "read_file", &args, b"ctx", NOW);
+        assert!(pop.verify(leaf.holder(), leaf.hash(), "read_file", &args, b"ctx"));
+        assert!(!pop.verify(leaf.holder(), leaf.hash(), "read_file", &args, b"other"));
+        assert_eq!(Pop::from_bytes(&pop.to_bytes()).unwrap(), pop);
+        let mut b = pop.to_bytes();
+        b.push(0);
+        assert!(Pop::from_bytes(&b).is_err());
+        assert!(Pop::from_bytes(&[0x82, 0x01, 0x40]).is_err());
+    }
+
+    #[test]
+    fn message_layout() {
+        let m = Pop::message(&[7; 32], "t", &Value::map([("a", 1)]), b"c", 5);
+        assert!(m.starts_with(POP_DOMAIN));
+        let body = &m[POP_DOMAIN.len()..];
+        // [bstr32, "t", {"a": 1}, h'63', 5]
+        let mut want = vec![0x85, 0x58, 0x20];
+        want.extend_from_slice(&[7; 32]);
+        want.extend_from_slice(&[0x61, b't', 0xa1, 0x61, b'a', 0x01, 0x41, b'c', 0x05]);
+        assert_eq!(body, &want[..]);
+    }
+
+    #[test]
+    fn window_is_inclusive_and_saturating() {
+        let w = PopWindow::around(100, 10, 5);
+        assert!(w.contains(90) && w.contains(105));
+        assert!(!w.contains(89) && !w.contains(106));
+        assert!(PopWindow::around(3, 10, 0).contains(0));
+        assert!(PopWindow::around(u64::MAX, 0, 10).contains(u64::MAX));
+    }
+}

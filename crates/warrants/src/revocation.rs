@@ -179,7 +179,9 @@ impl RevocationList {
         for _ in 0..n {
             let id = p.bytes_fixed::<16>()?;
             if prev.is_some_and(|q| q >= id) {
-                return Err(DecodeError::NonCanonical("revoked ids not sorted and unique"));
+                return Err(DecodeError::NonCanonical(
+                    "revoked ids not sorted and unique",
+                ));
             }
             prev = Some(id);
             ids.insert(WarrantId(id));
@@ -195,5 +197,35 @@ impl RevocationList {
             signed_message,
             signature,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{key, NOW};
+
+    #[test]
+    fn round_trip_and_signature() {
+        let l = RevocationList::sign(&key(1), 3, NOW, [WarrantId([2; 16]), WarrantId([1; 16])]);
+        assert!(l.verify_signature());
+        let back = RevocationList::from_bytes(&l.to_bytes()).unwrap();
+        assert_eq!(back, l);
+        assert_eq!(back.version(), 3);
+        assert_eq!(back.ids().len(), 2);
+        let mut b = l.to_bytes();
+        let n = b.len();
+        b[n - 1] ^= 1;
+        assert!(!RevocationList::from_bytes(&b).unwrap().verify_signature());
+    }
+
+    #[test]
+    fn rejects_unsorted_ids() {
+        let l = RevocationList::sign(&key(1), 1, NOW, [WarrantId([1; 16]), WarrantId([2; 16])]);
+        let mut b = l.to_bytes();
+        // Swap the two ids inside the payload: find the first id and patch it.
+        let pos = b.windows(16).position(|w| w == [1u8; 16]).unwrap();
+        b[pos..pos + 16].copy_from_slice(&[3u8; 16]);
+        assert!(RevocationList::from_bytes(&b).is_err());
     }
 }

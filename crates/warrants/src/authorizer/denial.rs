@@ -193,7 +193,11 @@ impl Denial {
 
 /// Render a list of violations, one line each, with values only when
 /// redaction is off.
-pub fn render_violations(violations: &[ArgViolation], args: &Value, redaction: Redaction) -> String {
+pub fn render_violations(
+    violations: &[ArgViolation],
+    args: &Value,
+    redaction: Redaction,
+) -> String {
     let mut out = String::new();
     for v in violations {
         out.push_str(&format!(

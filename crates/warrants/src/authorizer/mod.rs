@@ -103,6 +103,7 @@ pub struct AuthorizerBuilder {
     clock_skew: u64,
     max_links: usize,
     cache_capacity: usize,
+    revocations: Option<RevocationList>,
 }
 
 impl Default for AuthorizerBuilder {
@@ -112,6 +113,7 @@ impl Default for AuthorizerBuilder {
             clock_skew: DEFAULT_CLOCK_SKEW_SECS,
             max_links: limits::DEFAULT_MAX_CHAIN_LINKS,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            revocations: None,
         }
     }
 }
@@ -151,8 +153,37 @@ impl AuthorizerBuilder {
         self
     }
 
-    /// Build the authorizer.
+    /// Install this signed revocation list at build time (checked like
+    /// [`Authorizer::install_revocations`]).
+    pub fn revocation_list(mut self, list: RevocationList) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
+    /// Build the authorizer, failing if the revocation list is refused.
+    pub fn try_build(self) -> Result<Authorizer, RevocationError> {
+        let list = self.revocations.clone();
+        let a = self.build_unchecked();
+        if let Some(list) = list {
+            a.install_revocations(&list)?;
+        }
+        Ok(a)
+    }
+
+    /// Build the authorizer. Fails closed: if a revocation list was set
+    /// and is refused, the result trusts no root and denies every call
+    /// (`UNTRUSTED_ROOT`); use [`AuthorizerBuilder::try_build`] to see why.
     pub fn build(self) -> Authorizer {
+        let fallback = Self {
+            roots: Vec::new(),
+            revocations: None,
+            ..self.clone()
+        };
+        self.try_build()
+            .unwrap_or_else(|_| fallback.build_unchecked())
+    }
+
+    fn build_unchecked(self) -> Authorizer {
         Authorizer {
             roots: self.roots,
             clock_skew: self.clock_skew,
@@ -239,11 +270,12 @@ impl Authorizer {
             self.check_signatures(&chain, call, &pop, true, || Arc::clone(&chain))?;
             return Ok(authorized(&chain, true));
         }
-        let chain = Arc::new(
-            Chain::from_bytes(chain_bytes).map_err(|e| Denial::WarrantMalformed {
-                reason: e.to_string(),
-            })?,
-        );
+        let chain =
+            Arc::new(
+                Chain::from_bytes(chain_bytes).map_err(|e| Denial::WarrantMalformed {
+                    reason: e.to_string(),
+                })?,
+            );
         leaf_grants(&chain, call.tool)?;
         self.check_structure(&chain)?;
         self.check_per_call(&chain, call, now)?;
@@ -344,7 +376,10 @@ impl Authorizer {
         }
         for (i, l) in chain.links().iter().enumerate() {
             if rev.ids.contains(&l.id()) {
-                return Err(Denial::Revoked { link: i, id: l.id() });
+                return Err(Denial::Revoked {
+                    link: i,
+                    id: l.id(),
+                });
             }
         }
         Ok(())
@@ -497,3 +532,6 @@ fn authorized(chain: &Chain, cache_hit: bool) -> Authorized {
         cache_hit,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,9 @@ pub struct OneOf {
 impl OneOf {
     /// One of `values`. Sorts and de-duplicates (by canonical encoding);
     /// refuses an empty set, NaN and more than [`MAX_ONE_OF`] values.
-    pub fn new<V: Into<Value>>(values: impl IntoIterator<Item = V>) -> Result<Self, ConstraintError> {
+    pub fn new<V: Into<Value>>(
+        values: impl IntoIterator<Item = V>,
+    ) -> Result<Self, ConstraintError> {
         let mut enc: Vec<(Vec<u8>, Value)> = Vec::new();
         for v in values {
             let v = v.into();
@@ -33,7 +35,9 @@ impl OneOf {
         enc.sort_by(|a, b| a.0.cmp(&b.0));
         enc.dedup_by(|a, b| a.0 == b.0);
         if enc.is_empty() {
-            return Err(ConstraintError::InvalidSet("one_of needs at least one value"));
+            return Err(ConstraintError::InvalidSet(
+                "one_of needs at least one value",
+            ));
         }
         if enc.len() > MAX_ONE_OF {
             return Err(ConstraintError::InvalidSet("one_of has too many values"));
@@ -91,7 +95,9 @@ impl Kind for OneOf {
             let bytes = r.slice(start, r.pos())?;
             if let Some(p) = prev {
                 if p >= bytes {
-                    return Err(DecodeError::NonCanonical("one_of values not sorted and unique"));
+                    return Err(DecodeError::NonCanonical(
+                        "one_of values not sorted and unique",
+                    ));
                 }
             }
             prev = Some(bytes);

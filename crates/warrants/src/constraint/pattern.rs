@@ -149,16 +149,18 @@ fn tokenize(glob: &str) -> Result<Vec<Tok>, ConstraintError> {
                             let lo = chars
                                 .pop()
                                 .ok_or(ConstraintError::InvalidPattern("bad range in class"))?;
-                            let mut hi = it
-                                .next()
-                                .ok_or(ConstraintError::InvalidPattern("unclosed character class"))?;
+                            let mut hi = it.next().ok_or(ConstraintError::InvalidPattern(
+                                "unclosed character class",
+                            ))?;
                             if hi == '\\' {
                                 hi = it
                                     .next()
                                     .ok_or(ConstraintError::InvalidPattern("trailing backslash"))?;
                             }
                             if lo > hi {
-                                return Err(ConstraintError::InvalidPattern("reversed range in class"));
+                                return Err(ConstraintError::InvalidPattern(
+                                    "reversed range in class",
+                                ));
                             }
                             ranges.push((lo, hi));
                             first = false;
@@ -202,12 +204,18 @@ fn glob_to_regex(glob: &str) -> Result<String, ConstraintError> {
             Tok::Star => re.push_str("[^/]*"),
             Tok::DoubleStar => re.push_str(".*"),
             Tok::Question => re.push_str("[^/]"),
-            Tok::Class { negated: false, body } => {
+            Tok::Class {
+                negated: false,
+                body,
+            } => {
                 re.push('[');
                 re.push_str(&body);
                 re.push(']');
             }
-            Tok::Class { negated: true, body } => {
+            Tok::Class {
+                negated: true,
+                body,
+            } => {
                 re.push_str("[^");
                 re.push_str(&body);
                 re.push_str("/]");

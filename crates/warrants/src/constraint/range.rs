@@ -56,7 +56,9 @@ impl Range {
     pub fn new(min: Option<Bound>, max: Option<Bound>) -> Result<Self, ConstraintError> {
         for b in min.iter().chain(max.iter()) {
             if !b.value.is_number() {
-                return Err(ConstraintError::InvalidRange("bounds must be numbers, not nan"));
+                return Err(ConstraintError::InvalidRange(
+                    "bounds must be numbers, not nan",
+                ));
             }
         }
         if let (Some(lo), Some(hi)) = (&min, &max) {

@@ -168,12 +168,18 @@ fn pattern_attenuation() {
     assert!(p.narrows_to(&c(Pattern::new("xab").unwrap())).is_err());
     // Escalation: `/data/*` -> `/data/../etc/*`.
     let d = c(Pattern::new("/data/*").unwrap());
-    assert!(d.narrows_to(&c(Pattern::new("/data/../etc/*").unwrap())).is_err());
+    assert!(d
+        .narrows_to(&c(Pattern::new("/data/../etc/*").unwrap()))
+        .is_err());
     // Prefix rule for `L**` parents.
     let all = c(Pattern::new("/data/**").unwrap());
-    assert!(all.narrows_to(&c(Pattern::new("/data/in/*.txt").unwrap())).is_ok());
+    assert!(all
+        .narrows_to(&c(Pattern::new("/data/in/*.txt").unwrap()))
+        .is_ok());
     assert!(all.narrows_to(&c(Pattern::new("/dat*").unwrap())).is_err());
-    assert!(all.narrows_to(&c(Pattern::new("/database/**").unwrap())).is_err());
+    assert!(all
+        .narrows_to(&c(Pattern::new("/database/**").unwrap()))
+        .is_err());
     // A pattern never narrows to a subpath (lexical vs. normalized paths).
     assert!(all.narrows_to(&c(Subpath::new("/data").unwrap())).is_err());
     // Exact children are checked by matching.
@@ -200,7 +206,14 @@ fn subpath_matching() {
     assert!(root.contains("/etc/passwd"));
     assert!(!root.contains("/.."));
     assert!(!c(s.clone()).matches(&Value::Int(1)));
-    for bad in ["data", "/data/", "/data//x", "/data/./x", "/data/../x", "/a\0"] {
+    for bad in [
+        "data",
+        "/data/",
+        "/data//x",
+        "/data/./x",
+        "/data/../x",
+        "/a\0",
+    ] {
         assert!(Subpath::new(bad).is_err(), "{bad}");
     }
     round_trip(&c(s));
@@ -212,11 +225,15 @@ fn subpath_attenuation() {
     assert!(p.narrows_to(&c(Subpath::new("/data/in").unwrap())).is_ok());
     assert!(p.narrows_to(&c(Subpath::new("/data").unwrap())).is_ok());
     // Escalation: `/data` -> `/database` shares a string prefix, not a path prefix.
-    assert!(p.narrows_to(&c(Subpath::new("/database").unwrap())).is_err());
+    assert!(p
+        .narrows_to(&c(Subpath::new("/database").unwrap()))
+        .is_err());
     assert!(p.narrows_to(&c(Subpath::new("/").unwrap())).is_err());
     assert!(p.narrows_to(&c(Pattern::new("/data/*").unwrap())).is_err());
     assert!(p.narrows_to(&c(Exact::new("/data/x").unwrap())).is_ok());
-    assert!(p.narrows_to(&c(Exact::new("/data/../etc").unwrap())).is_err());
+    assert!(p
+        .narrows_to(&c(Exact::new("/data/../etc").unwrap()))
+        .is_err());
 }
 
 #[test]
@@ -251,13 +268,30 @@ fn set_closed_world_and_narrowing() {
         .arg("n", Range::at_most(10).unwrap());
     let ok = Value::map([("path", t("/data/x")), ("n", Value::Int(3))]);
     assert!(set.check(&ok).is_ok());
-    let extra = Value::map([("path", t("/data/x")), ("n", Value::Int(3)), ("z", Value::Null)]);
-    assert_eq!(set.check(&extra).unwrap_err().kind, ViolationKind::Unexpected);
+    let extra = Value::map([
+        ("path", t("/data/x")),
+        ("n", Value::Int(3)),
+        ("z", Value::Null),
+    ]);
+    assert_eq!(
+        set.check(&extra).unwrap_err().kind,
+        ViolationKind::Unexpected
+    );
     assert!(set.clone().allow_unknown().check(&extra).is_ok());
     let missing = Value::map([("path", t("/data/x"))]);
-    assert_eq!(set.check(&missing).unwrap_err().kind, ViolationKind::Missing);
-    assert_eq!(set.check(&Value::Int(1)).unwrap_err().kind, ViolationKind::NotAMap);
-    let bad = Value::map([("path", t("/etc")), ("n", Value::Int(30)), ("q", Value::Null)]);
+    assert_eq!(
+        set.check(&missing).unwrap_err().kind,
+        ViolationKind::Missing
+    );
+    assert_eq!(
+        set.check(&Value::Int(1)).unwrap_err().kind,
+        ViolationKind::NotAMap
+    );
+    let bad = Value::map([
+        ("path", t("/etc")),
+        ("n", Value::Int(30)),
+        ("q", Value::Null),
+    ]);
     assert_eq!(set.all_violations(&bad, 2).len(), 3);
     assert!(ConstraintSet::new().check(&Value::Int(1)).is_ok());
 

@@ -54,8 +54,14 @@ mod tests {
 
     #[test]
     fn edges() {
-        assert_eq!(int_float_cmp(i64::MAX, 9.223372036854776e18), Some(Ordering::Less));
-        assert_eq!(int_float_cmp(i64::MIN, -9.223372036854776e18), Some(Ordering::Equal));
+        assert_eq!(
+            int_float_cmp(i64::MAX, 9.223372036854776e18),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            int_float_cmp(i64::MIN, -9.223372036854776e18),
+            Some(Ordering::Equal)
+        );
         assert_eq!(int_float_cmp(0, -0.0), Some(Ordering::Equal));
         assert_eq!(int_float_cmp(1, 1.5), Some(Ordering::Less));
         assert_eq!(int_float_cmp(-1, -1.5), Some(Ordering::Greater));

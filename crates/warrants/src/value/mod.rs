@@ -342,6 +342,9 @@ mod tests {
     fn nan_never_equal() {
         assert_ne!(Value::Float(f64::NAN), Value::Float(f64::NAN));
         assert_eq!(Value::Int(3), Value::Float(3.0));
-        assert_ne!(Value::Int(i64::MAX), Value::Float(9_223_372_036_854_775_808.0));
+        assert_ne!(
+            Value::Int(i64::MAX),
+            Value::Float(9_223_372_036_854_775_808.0)
+        );
     }
 }

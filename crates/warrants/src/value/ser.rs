@@ -471,7 +471,10 @@ mod tests {
 
     #[test]
     fn refuses_big_u64_and_non_text_keys() {
-        assert_eq!(Value::from_serialize(&u64::MAX), Err(ValueError::IntegerOutOfRange));
+        assert_eq!(
+            Value::from_serialize(&u64::MAX),
+            Err(ValueError::IntegerOutOfRange)
+        );
         let mut m = std::collections::BTreeMap::new();
         m.insert(1u8, 2u8);
         assert_eq!(Value::from_serialize(&m), Err(ValueError::NonTextKey));

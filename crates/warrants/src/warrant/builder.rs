@@ -114,6 +114,11 @@ impl MintBuilder {
         self
     }
 
+    /// Grant `tool` with any arguments (an empty constraint set).
+    pub fn tool_any(self, tool: impl Into<String>) -> Self {
+        self.capability_set(tool, ConstraintSet::new())
+    }
+
     /// Build the unsigned warrant for an issuer whose key is elsewhere.
     pub fn prepare(self, issuer: PublicKey) -> Result<UnsignedWarrant, BuildError> {
         let c = self.c;
@@ -240,7 +245,9 @@ impl<'p> GrantBuilder<'p> {
             return Err(BuildError::DepthInvalid("max_depth exceeds the parent's"));
         }
         if max_depth < depth {
-            return Err(BuildError::DepthInvalid("max_depth is below the child's depth"));
+            return Err(BuildError::DepthInvalid(
+                "max_depth is below the child's depth",
+            ));
         }
         let issued_at = match c.issued_at {
             Some(t) if t < parent.issued_at() => {
@@ -283,7 +290,9 @@ impl<'p> GrantBuilder<'p> {
     /// Check every rule and sign with the parent holder's key.
     pub fn grant(self, parent_holder: &SigningKey) -> Result<Warrant, BuildError> {
         if parent_holder.public_key() != *self.parent.holder() {
-            return Err(BuildError::WrongKey("grant must be signed by the parent's holder"));
+            return Err(BuildError::WrongKey(
+                "grant must be signed by the parent's holder",
+            ));
         }
         self.prepare()?.sign_with(parent_holder)
     }
@@ -370,5 +379,159 @@ impl UnsignedWarrant {
         }
         let sig = key.sign(&self.signing_message());
         Ok(Warrant::assemble(self.payload, self.payload_bytes, sig)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constraint::{Range, Subpath};
+    use crate::test_support::{key, root_warrant, NOW};
+
+    #[test]
+    fn mint_defaults_and_fields() {
+        let w = root_warrant();
+        assert_eq!(w.depth(), 0);
+        assert_eq!(w.max_depth(), DEFAULT_MAX_DEPTH);
+        assert_eq!(w.expires_at(), NOW + 3600);
+        assert_eq!(w.issuer(), &key(1).public_key());
+        assert!(w.verify_signature());
+        assert_eq!(Warrant::from_bytes(w.as_bytes()).unwrap(), w);
+    }
+
+    #[test]
+    fn mint_refusals() {
+        let b = || Warrant::mint_builder().issued_at(NOW);
+        assert_eq!(
+            b().tool_any("x").mint(&key(1)).unwrap_err(),
+            BuildError::MissingHolder
+        );
+        let h = key(2).public_key();
+        assert_eq!(
+            b().holder(h).mint(&key(1)).unwrap_err(),
+            BuildError::NoTools
+        );
+        assert!(matches!(
+            b().holder(h)
+                .tool_any("x")
+                .ttl(Duration::ZERO)
+                .mint(&key(1)),
+            Err(BuildError::TtlInvalid(_))
+        ));
+        assert!(matches!(
+            b().holder(h)
+                .tool_any("x")
+                .ttl(Duration::from_secs(limits::MAX_TTL_SECS + 1))
+                .mint(&key(1)),
+            Err(BuildError::TtlInvalid(_))
+        ));
+        assert!(matches!(
+            b().holder(h).tool_any("x").max_depth(64).mint(&key(1)),
+            Err(BuildError::DepthInvalid(_))
+        ));
+    }
+
+    #[test]
+    fn prepare_finish_with_external_signature() {
+        let issuer = key(1);
+        let u = Warrant::mint_builder()
+            .holder(key(2).public_key())
+            .tool_any("x")
+            .issued_at(NOW)
+            .id(WarrantId([5; 16]))
+            .prepare(issuer.public_key())
+            .unwrap();
+        let good = issuer.sign(&u.signing_message());
+        let bad = key(9).sign(&u.signing_message());
+        assert_eq!(u.clone().finish(bad).unwrap_err(), BuildError::BadSignature);
+        let w = u.finish(good).unwrap();
+        assert!(w.verify_signature());
+        assert_eq!(w.id(), WarrantId([5; 16]));
+    }
+
+    #[test]
+    fn grant_starts_empty_and_inherits_explicitly() {
+        let root = root_warrant();
+        assert_eq!(
+            root.grant_builder()
+                .issued_at(NOW)
+                .grant(&key(2))
+                .unwrap_err(),
+            BuildError::NoTools
+        );
+        let all = root
+            .grant_builder()
+            .inherit_all()
+            .issued_at(NOW)
+            .grant(&key(2))
+            .unwrap();
+        assert_eq!(all.tools(), root.tools());
+        assert_eq!(all.expires_at(), root.expires_at());
+        assert_eq!(all.holder(), root.holder());
+        let one = root
+            .grant_builder()
+            .inherit("transfer")
+            .issued_at(NOW)
+            .grant(&key(2))
+            .unwrap();
+        assert_eq!(one.tools().len(), 1);
+        assert_eq!(
+            root.grant_builder()
+                .inherit("nope")
+                .grant(&key(2))
+                .unwrap_err(),
+            BuildError::ToolNotInParent("nope".into())
+        );
+    }
+
+    #[test]
+    fn grant_refuses_widening() {
+        let root = root_warrant();
+        let g = || root.grant_builder().issued_at(NOW);
+        assert!(matches!(
+            g().capability("read_file", [("path", Subpath::new("/").unwrap().into())])
+                .grant(&key(2)),
+            Err(BuildError::ConstraintWidens { .. })
+        ));
+        assert!(matches!(
+            g().capability(
+                "transfer",
+                [("amount", Range::at_most(101).unwrap().into())]
+            )
+            .grant(&key(2)),
+            Err(BuildError::ConstraintWidens { .. })
+        ));
+        assert!(matches!(
+            g().inherit_all()
+                .ttl(Duration::from_secs(3601))
+                .grant(&key(2)),
+            Err(BuildError::TtlInvalid(_))
+        ));
+        assert!(matches!(
+            g().inherit_all()
+                .max_depth(DEFAULT_MAX_DEPTH + 1)
+                .grant(&key(2)),
+            Err(BuildError::DepthInvalid(_))
+        ));
+        assert!(matches!(
+            g().inherit_all().grant(&key(3)),
+            Err(BuildError::WrongKey(_))
+        ));
+        assert!(matches!(
+            root.grant_builder()
+                .inherit_all()
+                .issued_at(NOW - 1)
+                .grant(&key(2)),
+            Err(BuildError::TtlInvalid(_))
+        ));
+        // No depth left.
+        let leaf = g().inherit_all().max_depth(1).grant(&key(2)).unwrap();
+        assert!(matches!(
+            leaf.grant_builder()
+                .inherit_all()
+                .issued_at(NOW)
+                .grant(&key(2)),
+            Err(BuildError::DepthInvalid(_))
+        ));
     }
 }

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub(crate) use builder::unix_now;
 pub use builder::{GrantBuilder, MintBuilder, UnsignedWarrant, DEFAULT_MAX_DEPTH, DEFAULT_TTL};
 pub use payload::{Payload, PAYLOAD_VERSION};
-pub(crate) use builder::unix_now;
 
 use crate::cbor::{Reader, Writer};
 use crate::constraint::ConstraintSet;

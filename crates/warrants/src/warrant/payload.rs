@@ -249,7 +249,9 @@ fn decode_tools(r: &mut Reader<'_>) -> Result<BTreeMap<String, ConstraintSet>, D
 fn decode_extensions(r: &mut Reader<'_>) -> Result<BTreeMap<String, Vec<u8>>, DecodeError> {
     let n = r.map()?;
     if n == 0 {
-        return Err(DecodeError::NonCanonical("empty extensions map must be omitted"));
+        return Err(DecodeError::NonCanonical(
+            "empty extensions map must be omitted",
+        ));
     }
     if n > limits::MAX_EXTENSIONS {
         return Err(DecodeError::TooLarge("extensions"));

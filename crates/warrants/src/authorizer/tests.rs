@@ -1,0 +1,163 @@
+//! Unit tests of the authorizer, its cache and denials.
+
+use super::*;
+use crate::test_support::{key, two_links, NOW};
+use crate::Chain;
+
+fn authz() -> Authorizer {
+    Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .build()
+}
+
+fn args() -> Value {
+    Value::map([("path", "/data/in/a.txt")])
+}
+
+#[test]
+fn allows_then_hits_cache() {
+    let a = authz();
+    let c = two_links();
+    let args = args();
+    let call = Call::new("read_file", &args, b"ctx");
+    let pop = Pop::sign(&key(3), &c, "read_file", &args, b"ctx", NOW);
+    let w = PopWindow::around(NOW, 60, 5);
+    let first = a.authorize_at(&c, &call, &pop, w, NOW).unwrap();
+    assert!(!first.cache_hit);
+    assert_eq!(first.chain_len, 2);
+    assert_eq!(a.cached_chains(), 1);
+    let second = a.authorize_at(&c, &call, &pop, w, NOW).unwrap();
+    assert!(second.cache_hit);
+    let third = a
+        .authorize_bytes_at(Some(c.as_bytes()), &call, Some(&pop.to_bytes()), w, NOW)
+        .unwrap();
+    assert!(third.cache_hit);
+}
+
+#[test]
+fn cold_bytes_path_and_missing_headers() {
+    let a = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .cache_capacity(0)
+        .build();
+    let c = two_links();
+    let args = args();
+    let call = Call::new("read_file", &args, b"ctx");
+    let pop = Pop::sign(&key(3), &c, "read_file", &args, b"ctx", NOW);
+    let w = PopWindow::around(NOW, 60, 5);
+    let ok = a
+        .authorize_bytes_at(Some(c.as_bytes()), &call, Some(&pop.to_bytes()), w, NOW)
+        .unwrap();
+    assert!(!ok.cache_hit);
+    assert_eq!(a.cached_chains(), 0);
+    let pb = pop.to_bytes();
+    let d = |r: Result<Authorized, Denial>| r.unwrap_err().code();
+    assert_eq!(
+        d(a.authorize_bytes_at(None, &call, Some(&pb), w, NOW)),
+        "WARRANT_MISSING"
+    );
+    assert_eq!(
+        d(a.authorize_bytes_at(Some(c.as_bytes()), &call, None, w, NOW)),
+        "POP_MISSING"
+    );
+    assert_eq!(
+        d(a.authorize_bytes_at(Some(&[0xff]), &call, Some(&pb), w, NOW)),
+        "WARRANT_MALFORMED"
+    );
+    assert_eq!(
+        d(a.authorize_bytes_at(Some(c.as_bytes()), &call, Some(&[1]), w, NOW)),
+        "POP_INVALID"
+    );
+}
+
+#[test]
+fn cache_is_bounded_fifo() {
+    let cache = cache::ChainCache::new(2);
+    let chains: Vec<Arc<Chain>> = (0..3u8)
+        .map(|i| {
+            let w = crate::Warrant::mint_builder()
+                .holder(key(2).public_key())
+                .tool_any(format!("t{i}"))
+                .issued_at(NOW)
+                .mint(&key(1))
+                .unwrap();
+            Arc::new(Chain::root(w))
+        })
+        .collect();
+    for c in &chains {
+        cache.insert(Arc::clone(c));
+    }
+    assert_eq!(cache.len(), 2);
+    assert!(cache.get(chains[0].hash()).is_none());
+    assert!(cache.get(chains[2].hash()).is_some());
+    let off = cache::ChainCache::new(0);
+    off.insert(Arc::clone(&chains[0]));
+    assert!(off.get(chains[0].hash()).is_none());
+}
+
+#[test]
+fn denial_codes_serialize_with_code_tag() {
+    let d = Denial::ToolNotGranted {
+        tool: "x".into(),
+        link: 1,
+    };
+    let j = serde_json::to_value(&d).unwrap();
+    assert_eq!(j["code"], "TOOL_NOT_GRANTED");
+    assert_eq!(serde_json::from_value::<Denial>(j).unwrap(), d);
+    for d in [
+        Denial::WarrantMissing,
+        Denial::PopMissing,
+        Denial::PopInvalid,
+        Denial::PopReplayed,
+        Denial::UntrustedRoot,
+        Denial::LocalActivityBlocked,
+    ] {
+        assert_eq!(serde_json::to_value(&d).unwrap()["code"], d.code());
+    }
+}
+
+#[test]
+fn try_build_refuses_bad_revocations_and_build_fails_closed() {
+    let foreign = RevocationList::sign(&key(9), 1, NOW, []);
+    let b = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .revocation_list(foreign);
+    assert_eq!(
+        b.clone().try_build().unwrap_err(),
+        RevocationError::UntrustedIssuer
+    );
+    let a = b.build();
+    let c = two_links();
+    let args = args();
+    let pop = Pop::sign(&key(3), &c, "read_file", &args, b"", NOW);
+    let r = a.authorize_at(
+        &c,
+        &Call::new("read_file", &args, b""),
+        &pop,
+        PopWindow::around(NOW, 5, 5),
+        NOW,
+    );
+    assert_eq!(r.unwrap_err(), Denial::UntrustedRoot);
+    let good = RevocationList::sign(&key(1), 1, NOW, []);
+    let a = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .revocation_list(good)
+        .try_build()
+        .unwrap();
+    assert_eq!(a.revocation_version(), Some(1));
+}
+
+#[test]
+fn why_denied_lists_everything() {
+    let a = authz();
+    let c = two_links();
+    let bad = Value::map([("path", "/etc/passwd"), ("x", "y")]);
+    let d = a.why_denied_at(&c, &Call::new("read_file", &bad, b""), NOW);
+    // Both links reject the path and the unexpected argument.
+    assert_eq!(d.violations.len(), 4);
+    assert!(d.denials.is_empty());
+    let d = a.why_denied_at(&c, &Call::new("transfer", &bad, b""), NOW + 100_000);
+    assert!(d.denials.iter().any(|x| x.code() == "WARRANT_EXPIRED"));
+    assert!(d.denials.iter().any(|x| x.code() == "TOOL_NOT_GRANTED"));
+    assert!(!d.is_clean());
+}
