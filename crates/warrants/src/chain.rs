@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::cbor::{Reader, Writer};
 use crate::error::DecodeError;
 use crate::limits;
-use crate::warrant::Warrant;
+use crate::warrant::{Header, RawEnvelope, Warrant};
 
 /// Which link rule a child breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -51,31 +51,75 @@ pub enum LinkRule {
 
 /// Check the link rules between a parent and its child (not signatures).
 pub fn check_link(parent: &Warrant, child: &Warrant) -> Result<(), LinkRule> {
-    if child.issuer() != parent.holder() {
-        return Err(LinkRule::IssuerNotParentHolder);
-    }
-    if child.parent_hash() != Some(parent.hash()) {
-        return Err(LinkRule::ParentHashMismatch);
-    }
-    if Some(child.depth()) != parent.depth().checked_add(1) {
-        return Err(LinkRule::DepthNotIncrement);
-    }
-    if child.depth() > parent.max_depth() {
-        return Err(LinkRule::DepthExceedsMax);
-    }
-    if child.max_depth() > parent.max_depth() {
-        return Err(LinkRule::MaxDepthWidened);
-    }
-    if child.issued_at() < parent.issued_at() {
-        return Err(LinkRule::IssuedBeforeParent);
-    }
-    if child.expires_at() > parent.expires_at() {
-        return Err(LinkRule::ExpiresAfterParent);
-    }
+    check_link_headers(
+        &parent.payload().header(),
+        parent.hash(),
+        &child.payload().header(),
+    )?;
     if child.tools().keys().any(|t| parent.tool(t).is_none()) {
         return Err(LinkRule::ToolNotInParent);
     }
     Ok(())
+}
+
+/// The link rules that need only the fixed-size fields (all but the tool
+/// subset rule).
+pub fn check_link_headers(
+    parent: &Header,
+    parent_hash: &[u8; 32],
+    child: &Header,
+) -> Result<(), LinkRule> {
+    if child.issuer != parent.holder {
+        return Err(LinkRule::IssuerNotParentHolder);
+    }
+    if child.parent.as_ref() != Some(parent_hash) {
+        return Err(LinkRule::ParentHashMismatch);
+    }
+    if Some(child.depth) != parent.depth.checked_add(1) {
+        return Err(LinkRule::DepthNotIncrement);
+    }
+    if child.depth > parent.max_depth {
+        return Err(LinkRule::DepthExceedsMax);
+    }
+    if child.max_depth > parent.max_depth {
+        return Err(LinkRule::MaxDepthWidened);
+    }
+    if child.issued_at < parent.issued_at {
+        return Err(LinkRule::IssuedBeforeParent);
+    }
+    if child.expires_at > parent.expires_at {
+        return Err(LinkRule::ExpiresAfterParent);
+    }
+    Ok(())
+}
+
+/// The root rule: depth 0 and no parent hash.
+pub fn check_root_header(root: &Header) -> Result<(), LinkRule> {
+    if root.depth != 0 || root.parent.is_some() {
+        return Err(LinkRule::RootShape);
+    }
+    Ok(())
+}
+
+/// Split chain bytes into envelopes without parsing any payload.
+pub(crate) fn split(bytes: &[u8]) -> Result<Vec<RawEnvelope<'_>>, DecodeError> {
+    if bytes.len() > limits::MAX_CHAIN_BYTES {
+        return Err(DecodeError::TooLarge("chain"));
+    }
+    let mut r = Reader::new(bytes, limits::MAX_NESTING);
+    let n = r.array()?;
+    if n == 0 {
+        return Err(DecodeError::Malformed("empty chain"));
+    }
+    if n > limits::HARD_MAX_CHAIN_LINKS {
+        return Err(DecodeError::TooLarge("chain links"));
+    }
+    let mut links = Vec::with_capacity(n);
+    for _ in 0..n {
+        links.push(RawEnvelope::split(&mut r)?);
+    }
+    r.finish()?;
+    Ok(links)
 }
 
 /// A chain of warrants from a root to the leaf that a call uses.
@@ -115,28 +159,28 @@ impl Chain {
     }
 
     /// Structural decode: canonical CBOR array of 1 to 64 envelopes, at most
-    /// 256 KiB. Says nothing about trust or link validity.
+    /// 256 KiB. Says nothing about trust or link validity. For untrusted
+    /// bytes prefer [`crate::Authorizer::authorize_bytes_at`], which checks
+    /// trust and signatures before parsing any tool or constraint.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > limits::MAX_CHAIN_BYTES {
-            return Err(DecodeError::TooLarge("chain"));
-        }
-        let mut r = Reader::new(bytes, limits::MAX_NESTING);
-        let n = r.array()?;
-        if n == 0 {
-            return Err(DecodeError::Malformed("empty chain"));
-        }
-        if n > limits::HARD_MAX_CHAIN_LINKS {
-            return Err(DecodeError::TooLarge("chain links"));
-        }
-        let mut links = Vec::with_capacity(n);
-        for _ in 0..n {
-            links.push(Warrant::decode(&mut r)?);
-        }
-        r.finish()?;
+        let raw = split(bytes)?;
+        Self::from_split(bytes, Sha256::digest(bytes).into(), &raw)
+    }
+
+    /// Fully decode envelopes already split from `bytes`.
+    pub(crate) fn from_split(
+        bytes: &[u8],
+        hash: [u8; 32],
+        raw: &[RawEnvelope<'_>],
+    ) -> Result<Self, DecodeError> {
+        let links = raw
+            .iter()
+            .map(Warrant::from_raw)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             links,
             bytes: bytes.to_vec(),
-            hash: Sha256::digest(bytes).into(),
+            hash,
         })
     }
 
@@ -183,9 +227,7 @@ impl Chain {
     /// Check the root shape and every link rule.
     pub fn check_links(&self) -> Result<(), (usize, LinkRule)> {
         let root = self.links.first().ok_or((0, LinkRule::RootShape))?;
-        if root.depth() != 0 || root.parent_hash().is_some() {
-            return Err((0, LinkRule::RootShape));
-        }
+        check_root_header(&root.payload().header()).map_err(|r| (0, r))?;
         for (i, pair) in self.links.windows(2).enumerate() {
             if let [p, c] = pair {
                 check_link(p, c).map_err(|r| (i + 1, r))?;

@@ -132,8 +132,9 @@ impl PublicKey {
         if inner.is_weak() {
             return Err(KeyError::Weak);
         }
-        // Refuse non-canonical encodings of a point: one key, one byte form.
-        if inner.as_bytes() != &arr {
+        // Refuse non-canonical encodings of a point (y >= p): one key, one
+        // byte form. `from_bytes` keeps the input bytes, so re-compress.
+        if inner.to_edwards().compress().to_bytes() != arr {
             return Err(KeyError::Invalid);
         }
         Ok(Self { inner })
@@ -253,6 +254,20 @@ mod tests {
             SigningKey::from_base64url("!!"),
             Err(KeyError::Base64)
         ));
+    }
+
+    #[test]
+    fn rejects_non_canonical_point_encodings() {
+        // y = p + k for small k (p = 2^255 - 19), both sign bits: these
+        // decode to valid points under a non-canonical encoding.
+        for k in 0u8..19 {
+            for sign in [0u8, 0x80] {
+                let mut b = [0xffu8; 32];
+                b[0] = 0xed + k; // low byte of p is 0xed; no carry for k < 19
+                b[31] = 0x7f | sign;
+                assert!(PublicKey::from_bytes(&b).is_err(), "k={k} sign={sign}");
+            }
+        }
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl RevocationList {
         }
     }
 
-    /// Version (strictly increasing per issuer).
+    /// Version (strictly increasing per issuer; the authorizer refuses rollback).
     pub fn version(&self) -> u64 {
         self.version
     }

@@ -10,9 +10,10 @@
 //! one warrant, costs one signature check. Every error path denies.
 
 mod cache;
+mod checks;
 mod denial;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -22,14 +23,14 @@ use sha2::{Digest, Sha256};
 pub use cache::DEFAULT_CACHE_CAPACITY;
 pub use denial::{render_violations, Denial, Redaction};
 
-use crate::chain::{Chain, LinkRule};
+use crate::chain::Chain;
 use crate::constraint::ArgViolation;
 use crate::keys::PublicKey;
 use crate::limits;
 use crate::pop::{Pop, PopWindow};
 use crate::revocation::{RevocationError, RevocationList};
 use crate::value::Value;
-use crate::warrant::WarrantId;
+use crate::warrant::{Header, RawEnvelope, WarrantId};
 use cache::ChainCache;
 
 /// Default tolerance for clock differences when checking validity times.
@@ -89,9 +90,11 @@ impl Diagnosis {
     }
 }
 
-#[derive(Debug, Default)]
+/// Installed revocation lists: one per trusted root, each with its own
+/// version, and the union of their ids (what decisions read).
+#[derive(Debug, Default, Clone)]
 struct Revocations {
-    version: Option<u64>,
+    per_issuer: HashMap<PublicKey, (u64, HashSet<WarrantId>)>,
     ids: HashSet<WarrantId>,
 }
 
@@ -224,7 +227,9 @@ impl Authorizer {
         self.authorize_at(chain, call, pop, window, crate::warrant::unix_now())
     }
 
-    /// Authorize a call at `now` (unix seconds).
+    /// Authorize a call at `now` (unix seconds) under an already decoded
+    /// chain. Order: cheap checks, structure and trust (skipped on a cache
+    /// hit), revocation, expiry, the constraint conjunction, signatures.
     pub fn authorize_at(
         &self,
         chain: &Chain,
@@ -234,18 +239,38 @@ impl Authorizer {
         now: u64,
     ) -> Result<Authorized, Denial> {
         precheck(call, pop, &window)?;
-        leaf_grants(chain, call.tool)?;
+        checks::leaf_grants(chain, call.tool)?;
         let hit = self.cache.get(chain.hash()).is_some();
         if !hit {
             self.check_structure(chain)?;
         }
         self.check_per_call(chain, call, now)?;
-        self.check_signatures(chain, call, pop, hit, || Arc::new(chain.clone()))?;
-        Ok(authorized(chain, hit))
+        let leaf = chain.leaf().ok_or(Denial::WarrantMissing)?;
+        let msg = checks::pop_message(leaf.hash(), call, pop)?;
+        if hit {
+            return checks::verify_pop(leaf.holder(), &msg, pop).map(|()| authorized(chain, true));
+        }
+        let links: Vec<_> = chain
+            .links()
+            .iter()
+            .map(|l| (l.signed_message(), *l.signature(), *l.issuer()))
+            .collect();
+        let pop_ok = checks::verify_signatures(&links, &msg, pop, leaf.holder())?;
+        self.cache.insert(Arc::new(chain.clone()));
+        if !pop_ok {
+            return Err(Denial::PopInvalid);
+        }
+        Ok(authorized(chain, false))
     }
 
-    /// Authorize from header bytes: `None` means the header was absent.
-    /// A cache hit skips decoding entirely.
+    /// Authorize from header bytes (`None`: the header was absent).
+    ///
+    /// A cache hit skips decoding entirely. On a miss the chain is
+    /// **verified before it is parsed**: envelopes are split, only their
+    /// fixed-size fields are read, then trust, link rules, revocation,
+    /// expiry and every signature (chain and proof, batched) are checked,
+    /// and only then are tools and constraints parsed and evaluated. Bytes
+    /// that no trusted root signed never reach the constraint parser.
     pub fn authorize_bytes_at(
         &self,
         chain_bytes: Option<&[u8]>,
@@ -265,22 +290,68 @@ impl Authorizer {
         precheck(call, &pop, &window)?;
         let hash: [u8; 32] = Sha256::digest(chain_bytes).into();
         if let Some(chain) = self.cache.get(&hash) {
-            leaf_grants(&chain, call.tool)?;
+            checks::leaf_grants(&chain, call.tool)?;
             self.check_per_call(&chain, call, now)?;
-            self.check_signatures(&chain, call, &pop, true, || Arc::clone(&chain))?;
+            let leaf = chain.leaf().ok_or(Denial::WarrantMissing)?;
+            let msg = checks::pop_message(leaf.hash(), call, &pop)?;
+            checks::verify_pop(leaf.holder(), &msg, &pop)?;
             return Ok(authorized(&chain, true));
         }
-        let chain =
-            Arc::new(
-                Chain::from_bytes(chain_bytes).map_err(|e| Denial::WarrantMalformed {
-                    reason: e.to_string(),
-                })?,
-            );
-        leaf_grants(&chain, call.tool)?;
-        self.check_structure(&chain)?;
+        let chain = self.verify_then_parse(chain_bytes, hash, call, &pop, now)?;
+        checks::leaf_grants(&chain, call.tool)?;
         self.check_per_call(&chain, call, now)?;
-        self.check_signatures(&chain, call, &pop, false, || Arc::clone(&chain))?;
         Ok(authorized(&chain, false))
+    }
+
+    /// The cold path of [`Authorizer::authorize_bytes_at`]: everything up
+    /// to and including the signatures on the fixed-size fields, then the
+    /// full parse, the tool-subset rule and the cache insert. Returns the
+    /// chain only if the proof verified too.
+    fn verify_then_parse(
+        &self,
+        bytes: &[u8],
+        hash: [u8; 32],
+        call: &Call<'_>,
+        pop: &Pop,
+        now: u64,
+    ) -> Result<Arc<Chain>, Denial> {
+        let raw = crate::chain::split(bytes).map_err(malformed)?;
+        let headers = raw
+            .iter()
+            .map(|e| Header::decode(e.payload))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(malformed)?;
+        let (Some(leaf_raw), Some(leaf)) = (raw.last(), headers.last()) else {
+            return Err(Denial::WarrantMissing);
+        };
+        self.check_header_structure(&raw, &headers)?;
+        self.check_revoked(headers.iter().map(|h| h.id))?;
+        checks::check_times(
+            headers.iter().map(|h| (h.issued_at, h.expires_at)),
+            now,
+            self.clock_skew,
+        )?;
+        let msg = checks::pop_message(&leaf_raw.hash, call, pop)?;
+        let messages: Vec<Vec<u8>> = raw
+            .iter()
+            .map(|e| crate::warrant::signed_message(e.payload))
+            .collect();
+        let links: Vec<_> = messages
+            .iter()
+            .zip(raw.iter().zip(headers.iter()))
+            .map(|(m, (e, h))| (m.as_slice(), e.signature, h.issuer))
+            .collect();
+        let pop_ok = checks::verify_signatures(&links, &msg, pop, &leaf.holder)?;
+        // Authenticated: now parse the tools and constraints.
+        let chain = Arc::new(Chain::from_split(bytes, hash, &raw).map_err(malformed)?);
+        chain
+            .check_links()
+            .map_err(|(link, rule)| Denial::ChainInvalid { link, rule })?;
+        self.cache.insert(Arc::clone(&chain));
+        if !pop_ok {
+            return Err(Denial::PopInvalid);
+        }
+        Ok(chain)
     }
 
     /// Every reason (proof and signatures aside) the call would be denied
@@ -291,10 +362,17 @@ impl Authorizer {
         if let Err(e) = self.check_structure(chain) {
             d.denials.push(e);
         }
-        if let Err(e) = self.check_revocation(chain) {
+        if let Err(e) = self.check_revoked(chain.links().iter().map(|l| l.id())) {
             d.denials.push(e);
         }
-        if let Err(e) = self.check_times(chain, now) {
+        if let Err(e) = checks::check_times(
+            chain
+                .links()
+                .iter()
+                .map(|l| (l.issued_at(), l.expires_at())),
+            now,
+            self.clock_skew,
+        ) {
             d.denials.push(e);
         }
         for (i, link) in chain.links().iter().enumerate() {
@@ -311,8 +389,10 @@ impl Authorizer {
 
     /// Install a signed revocation list. Its issuer must be a trusted root,
     /// its signature must verify and its version must be higher than the
-    /// installed one (rollback refused; re-installing the same list is a
-    /// no-op). The swap is atomic; decisions never copy the list.
+    /// version installed for the same issuer (rollback refused;
+    /// re-installing the same list is a no-op). Each trusted root has its
+    /// own list; a warrant is revoked when any installed list names it.
+    /// The swap is atomic; decisions never copy the lists.
     pub fn install_revocations(&self, list: &RevocationList) -> Result<(), RevocationError> {
         if !self.roots.contains(list.issuer()) {
             return Err(RevocationError::UntrustedIssuer);
@@ -322,30 +402,47 @@ impl Authorizer {
         }
         let _guard = self.install.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.revocations.load();
-        if let Some(installed) = current.version {
-            let same = list.version() == installed
-                && list.ids().len() == current.ids.len()
-                && list.ids().iter().all(|id| current.ids.contains(id));
-            if same {
+        let ids: HashSet<WarrantId> = list.ids().iter().copied().collect();
+        if let Some((installed, old)) = current.per_issuer.get(list.issuer()) {
+            if list.version() == *installed && *old == ids {
                 return Ok(());
             }
-            if list.version() <= installed {
+            if list.version() <= *installed {
                 return Err(RevocationError::Rollback {
-                    installed,
+                    installed: *installed,
                     got: list.version(),
                 });
             }
         }
-        self.revocations.store(Arc::new(Revocations {
-            version: Some(list.version()),
-            ids: list.ids().iter().copied().collect(),
-        }));
+        let mut next = Revocations::clone(&current);
+        next.per_issuer
+            .insert(*list.issuer(), (list.version(), ids));
+        next.ids = next
+            .per_issuer
+            .values()
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        self.revocations.store(Arc::new(next));
         Ok(())
     }
 
-    /// Version of the installed revocation list, if any.
+    /// Version of the revocation list installed for `issuer`, if any.
+    pub fn revocation_version_of(&self, issuer: &PublicKey) -> Option<u64> {
+        self.revocations
+            .load()
+            .per_issuer
+            .get(issuer)
+            .map(|(v, _)| *v)
+    }
+
+    /// Highest installed revocation list version over all issuers.
     pub fn revocation_version(&self) -> Option<u64> {
-        self.revocations.load().version
+        self.revocations
+            .load()
+            .per_issuer
+            .values()
+            .map(|(v, _)| *v)
+            .max()
     }
 
     /// Number of chains in the verified-chain cache.
@@ -354,130 +451,76 @@ impl Authorizer {
     }
 
     fn check_structure(&self, chain: &Chain) -> Result<(), Denial> {
-        if chain.len() > self.max_links {
-            return Err(Denial::ChainTooDeep {
-                links: chain.len(),
-                max: self.max_links,
-            });
-        }
         let root = chain.root_warrant().ok_or(Denial::WarrantMissing)?;
-        if !self.roots.contains(root.issuer()) {
-            return Err(Denial::UntrustedRoot);
-        }
+        self.check_trust(chain.len(), root.issuer())?;
         chain
             .check_links()
             .map_err(|(link, rule)| Denial::ChainInvalid { link, rule })
     }
 
-    fn check_revocation(&self, chain: &Chain) -> Result<(), Denial> {
-        let rev = self.revocations.load();
-        if rev.ids.is_empty() {
-            return Ok(());
+    /// Length and trusted root.
+    fn check_trust(&self, links: usize, root_issuer: &PublicKey) -> Result<(), Denial> {
+        if links > self.max_links {
+            return Err(Denial::ChainTooDeep {
+                links,
+                max: self.max_links,
+            });
         }
-        for (i, l) in chain.links().iter().enumerate() {
-            if rev.ids.contains(&l.id()) {
-                return Err(Denial::Revoked {
-                    link: i,
-                    id: l.id(),
-                });
+        if !self.roots.contains(root_issuer) {
+            return Err(Denial::UntrustedRoot);
+        }
+        Ok(())
+    }
+
+    /// Structure from the fixed-size fields only (no tool-subset rule).
+    fn check_header_structure(
+        &self,
+        raw: &[RawEnvelope<'_>],
+        headers: &[Header],
+    ) -> Result<(), Denial> {
+        let root = headers.first().ok_or(Denial::WarrantMissing)?;
+        self.check_trust(headers.len(), &root.issuer)?;
+        crate::chain::check_root_header(root)
+            .map_err(|rule| Denial::ChainInvalid { link: 0, rule })?;
+        for (i, (pair, parent_raw)) in headers.windows(2).zip(raw.iter()).enumerate() {
+            if let [p, c] = pair {
+                crate::chain::check_link_headers(p, &parent_raw.hash, c)
+                    .map_err(|rule| Denial::ChainInvalid { link: i + 1, rule })?;
             }
         }
         Ok(())
     }
 
-    fn check_times(&self, chain: &Chain, now: u64) -> Result<(), Denial> {
-        for (i, l) in chain.links().iter().enumerate() {
-            // Valid while issued_at <= now < expires_at, widened by the skew.
-            if now >= l.expires_at().saturating_add(self.clock_skew) {
-                return Err(Denial::WarrantExpired {
-                    link: i,
-                    expires_at: l.expires_at(),
-                    now,
-                });
-            }
-            if now.saturating_add(self.clock_skew) < l.issued_at() {
-                return Err(Denial::NotYetValid {
-                    link: i,
-                    issued_at: l.issued_at(),
-                    now,
-                });
+    fn check_revoked(&self, ids: impl Iterator<Item = WarrantId>) -> Result<(), Denial> {
+        let rev = self.revocations.load();
+        if rev.ids.is_empty() {
+            return Ok(());
+        }
+        for (link, id) in ids.enumerate() {
+            if rev.ids.contains(&id) {
+                return Err(Denial::Revoked { link, id });
             }
         }
         Ok(())
     }
 
     fn check_per_call(&self, chain: &Chain, call: &Call<'_>, now: u64) -> Result<(), Denial> {
-        self.check_revocation(chain)?;
-        self.check_times(chain, now)?;
-        for (i, l) in chain.links().iter().enumerate() {
-            let set = l.tool(call.tool).ok_or_else(|| Denial::ToolNotGranted {
-                tool: call.tool.to_owned(),
-                link: i,
-            })?;
-            set.check(call.args).map_err(|mut violation| {
-                violation.link = i;
-                Denial::ConstraintViolated {
-                    tool: call.tool.to_owned(),
-                    violation,
-                }
-            })?;
-        }
-        Ok(())
+        self.check_revoked(chain.links().iter().map(|l| l.id()))?;
+        checks::check_times(
+            chain
+                .links()
+                .iter()
+                .map(|l| (l.issued_at(), l.expires_at())),
+            now,
+            self.clock_skew,
+        )?;
+        checks::conjunction(chain, call)
     }
+}
 
-    fn check_signatures(
-        &self,
-        chain: &Chain,
-        call: &Call<'_>,
-        pop: &Pop,
-        cached: bool,
-        to_cache: impl FnOnce() -> Arc<Chain>,
-    ) -> Result<(), Denial> {
-        let leaf = chain.leaf().ok_or(Denial::WarrantMissing)?;
-        let msg = Pop::message(leaf.hash(), call.tool, call.args, call.context, pop.ts);
-        if msg.len() > limits::MAX_ARGS_BYTES {
-            return Err(Denial::ArgsInvalid {
-                reason: "arguments too large".into(),
-            });
-        }
-        if cached {
-            return if leaf.holder().verify(&msg, &pop.signature) {
-                Ok(())
-            } else {
-                Err(Denial::PopInvalid)
-            };
-        }
-        let n = chain.len() + 1;
-        let mut msgs: Vec<&[u8]> = Vec::with_capacity(n);
-        let mut sigs = Vec::with_capacity(n);
-        let mut keys = Vec::with_capacity(n);
-        for l in chain.links() {
-            msgs.push(l.signed_message());
-            sigs.push(l.signature().dalek());
-            keys.push(*l.issuer().dalek());
-        }
-        msgs.push(&msg);
-        sigs.push(pop.signature.dalek());
-        keys.push(*leaf.holder().dalek());
-        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
-            self.cache.insert(to_cache());
-            return Ok(());
-        }
-        // Name the bad signature with strict single checks.
-        for (i, l) in chain.links().iter().enumerate() {
-            if !l.verify_signature() {
-                return Err(Denial::ChainInvalid {
-                    link: i,
-                    rule: LinkRule::BadSignature,
-                });
-            }
-        }
-        self.cache.insert(to_cache());
-        if leaf.holder().verify(&msg, &pop.signature) {
-            Ok(())
-        } else {
-            Err(Denial::PopInvalid)
-        }
+fn malformed(e: crate::error::DecodeError) -> Denial {
+    Denial::WarrantMalformed {
+        reason: e.to_string(),
     }
 }
 
@@ -505,18 +548,6 @@ fn precheck(call: &Call<'_>, pop: &Pop, window: &PopWindow) -> Result<(), Denial
         });
     }
     Ok(())
-}
-
-/// Whether the leaf grants the tool (cheap; the conjunction checks all links).
-fn leaf_grants(chain: &Chain, tool: &str) -> Result<(), Denial> {
-    match chain.leaf() {
-        Some(l) if l.tool(tool).is_some() => Ok(()),
-        Some(_) => Err(Denial::ToolNotGranted {
-            tool: tool.to_owned(),
-            link: chain.len().saturating_sub(1),
-        }),
-        None => Err(Denial::WarrantMissing),
-    }
 }
 
 fn authorized(chain: &Chain, cache_hit: bool) -> Authorized {

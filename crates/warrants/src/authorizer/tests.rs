@@ -148,6 +148,52 @@ fn try_build_refuses_bad_revocations_and_build_fails_closed() {
 }
 
 #[test]
+fn revocation_lists_are_per_root() {
+    let a = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .trusted_root(key(5).public_key())
+        .build();
+    let c = two_links();
+    let leaf_id = c.leaf().unwrap().id();
+    a.install_revocations(&RevocationList::sign(&key(1), 7, NOW, [leaf_id]))
+        .unwrap();
+    // A newer, empty list from another root must not un-revoke root 1's ids.
+    a.install_revocations(&RevocationList::sign(&key(5), 9, NOW, []))
+        .unwrap();
+    let args = args();
+    let pop = Pop::sign(&key(3), &c, "read_file", &args, b"", NOW);
+    let r = a.authorize_at(
+        &c,
+        &Call::new("read_file", &args, b""),
+        &pop,
+        PopWindow::around(NOW, 5, 5),
+        NOW,
+    );
+    assert_eq!(r.unwrap_err().code(), "REVOKED");
+    assert_eq!(a.revocation_version_of(&key(1).public_key()), Some(7));
+    assert_eq!(a.revocation_version(), Some(9));
+    // Rollback is per issuer.
+    assert!(matches!(
+        a.install_revocations(&RevocationList::sign(&key(1), 6, NOW, [])),
+        Err(RevocationError::Rollback {
+            installed: 7,
+            got: 6
+        })
+    ));
+    a.install_revocations(&RevocationList::sign(&key(1), 8, NOW, []))
+        .unwrap();
+    assert!(a
+        .authorize_at(
+            &c,
+            &Call::new("read_file", &args, b""),
+            &pop,
+            PopWindow::around(NOW, 5, 5),
+            NOW,
+        )
+        .is_ok());
+}
+
+#[test]
 fn why_denied_lists_everything() {
     let a = authz();
     let c = two_links();
@@ -160,4 +206,85 @@ fn why_denied_lists_everything() {
     assert!(d.denials.iter().any(|x| x.code() == "WARRANT_EXPIRED"));
     assert!(d.denials.iter().any(|x| x.code() == "TOOL_NOT_GRANTED"));
     assert!(!d.is_clean());
+}
+
+/// A forged chain full of globs, claiming a trusted root but signed by
+/// someone else, is refused before any glob is compiled (verify before
+/// parse), and decoding alone compiles nothing (lazy compilation).
+#[test]
+fn forged_chain_costs_no_glob_compilation() {
+    use crate::constraint::{pattern::COMPILES, Pattern};
+    use crate::warrant::Payload;
+    let compiles = || COMPILES.with(|c| c.get());
+    let mut set = crate::ConstraintSet::new();
+    for i in 0..60 {
+        set = set.arg(
+            format!("a{i}"),
+            Pattern::new(format!("x{i}-*?[a-z]**")).unwrap(),
+        );
+    }
+    let payload = || Payload {
+        id: WarrantId([1; 16]),
+        issuer: key(1).public_key(),
+        holder: key(2).public_key(),
+        issued_at: NOW,
+        expires_at: NOW + 60,
+        depth: 0,
+        max_depth: 1,
+        parent: None,
+        tools: [("read_file".to_string(), set.clone())].into(),
+        extensions: Default::default(),
+    };
+    let forged = Chain::root(crate::Warrant::sign_payload(payload(), &key(9)).unwrap());
+    let args = Value::map((0..60).map(|i| (format!("a{i}"), format!("x{i}-ab"))));
+    let call = Call::new("read_file", &args, b"");
+    let pop = Pop::sign(&key(2), &forged, "read_file", &args, b"", NOW);
+    let w = PopWindow::around(NOW, 5, 5);
+    let a = authz();
+
+    let before = compiles();
+    let decoded = Chain::from_bytes(forged.as_bytes()).unwrap();
+    assert_eq!(decoded.len(), 1);
+    let r = a.authorize_bytes_at(
+        Some(forged.as_bytes()),
+        &call,
+        Some(&pop.to_bytes()),
+        w,
+        NOW,
+    );
+    assert_eq!(
+        r.unwrap_err(),
+        Denial::ChainInvalid {
+            link: 0,
+            rule: crate::chain::LinkRule::BadSignature
+        }
+    );
+    assert_eq!(
+        compiles(),
+        before,
+        "a glob was compiled before the signature check"
+    );
+
+    // Control: the genuine chain does compile its globs, once, at first use.
+    let genuine = Chain::root(crate::Warrant::sign_payload(payload(), &key(1)).unwrap());
+    let pop = Pop::sign(&key(2), &genuine, "read_file", &args, b"", NOW);
+    let ok = a.authorize_bytes_at(
+        Some(genuine.as_bytes()),
+        &call,
+        Some(&pop.to_bytes()),
+        w,
+        NOW,
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    let after_first = compiles();
+    assert!(after_first > before);
+    a.authorize_bytes_at(
+        Some(genuine.as_bytes()),
+        &call,
+        Some(&pop.to_bytes()),
+        w,
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(compiles(), after_first, "globs recompiled on a cache hit");
 }

@@ -54,8 +54,6 @@ impl Kind for Exact {
 
     fn decode_params(r: &mut Reader<'_>, n: usize) -> Result<Self, DecodeError> {
         expect_params(n, 1, "exact takes one value")?;
-        Ok(Self {
-            value: decode_value(r)?,
-        })
+        Ok(Self::new(decode_value(r)?)?)
     }
 }

@@ -20,7 +20,7 @@
 
 mod exact;
 mod one_of;
-mod pattern;
+pub(crate) mod pattern;
 mod range;
 mod set;
 mod subpath;

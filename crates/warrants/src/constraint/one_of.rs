@@ -92,6 +92,9 @@ impl Kind for OneOf {
         for _ in 0..len {
             let start = r.pos();
             let v = decode_value(r)?;
+            if v.nested_deeper_than(crate::value::MAX_CONSTRAINT_VALUE_DEPTH) {
+                return Err(DecodeError::TooDeep);
+            }
             let bytes = r.slice(start, r.pos())?;
             if let Some(p) = prev {
                 if p >= bytes {

@@ -5,8 +5,13 @@
 //! character class (`[!...]` or `[^...]` negates and never matches `/`),
 //! `\` escapes the next character. Matching is lexical on the whole text:
 //! for file paths prefer [`super::Subpath`], which understands `..`.
-//! The glob is compiled once (to an anchored, size-limited regex) when the
-//! constraint is built or decoded, never per call.
+//! The glob is compiled once per decoded warrant (to an anchored,
+//! size-limited regex), never per call: eagerly by [`Pattern::new`] (so
+//! an issuer learns at once that a glob is too complex), lazily at first
+//! use after decode (so decoding untrusted bytes costs no compilation). A
+//! decoded glob whose regex exceeds the size limit never matches.
+
+use std::sync::OnceLock;
 
 use super::{expect_params, Constraint, Kind, Widening};
 use crate::cbor::{Reader, Writer};
@@ -22,7 +27,7 @@ const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct Pattern {
     glob: String,
-    regex: regex::Regex,
+    regex: OnceLock<Option<regex::Regex>>,
 }
 
 impl PartialEq for Pattern {
@@ -32,22 +37,35 @@ impl PartialEq for Pattern {
 }
 
 impl Pattern {
-    /// Compile `glob`.
+    /// Compile `glob` now.
     pub fn new(glob: impl Into<String>) -> Result<Self, ConstraintError> {
-        let glob = glob.into();
+        let p = Self::parse(glob.into())?;
+        let regex = compile(&p.glob)?;
+        let _ = p.regex.set(Some(regex));
+        Ok(p)
+    }
+
+    /// Check the glob's syntax; compile at first use.
+    fn parse(glob: String) -> Result<Self, ConstraintError> {
         if glob.len() > MAX_GLOB_LEN {
             return Err(ConstraintError::InvalidPattern("glob too long"));
         }
         if glob.contains('\0') {
             return Err(ConstraintError::InvalidPattern("glob contains nul"));
         }
-        let re = glob_to_regex(&glob)?;
-        let regex = regex::RegexBuilder::new(&re)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map_err(|_| ConstraintError::InvalidPattern("glob too complex"))?;
-        Ok(Self { glob, regex })
+        tokenize(&glob)?;
+        Ok(Self {
+            glob,
+            regex: OnceLock::new(),
+        })
+    }
+
+    /// Whether `text` matches (compiling on first use).
+    fn is_match(&self, text: &str) -> bool {
+        self.regex
+            .get_or_init(|| compile(&self.glob).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(text))
     }
 
     /// The glob text.
@@ -136,6 +154,7 @@ fn tokenize(glob: &str) -> Result<Vec<Tok>, ConstraintError> {
                 let mut chars: Vec<char> = Vec::new();
                 let mut ranges: Vec<(char, char)> = Vec::new();
                 let mut first = true;
+                let mut last_was_range = false;
                 loop {
                     let ch = it
                         .next()
@@ -146,6 +165,11 @@ fn tokenize(glob: &str) -> Result<Vec<Tok>, ConstraintError> {
                             .next()
                             .ok_or(ConstraintError::InvalidPattern("trailing backslash"))?,
                         '-' if !first && it.peek().is_some_and(|n| *n != ']') => {
+                            if last_was_range {
+                                return Err(ConstraintError::InvalidPattern(
+                                    "range cannot start right after a range",
+                                ));
+                            }
                             let lo = chars
                                 .pop()
                                 .ok_or(ConstraintError::InvalidPattern("bad range in class"))?;
@@ -164,12 +188,14 @@ fn tokenize(glob: &str) -> Result<Vec<Tok>, ConstraintError> {
                             }
                             ranges.push((lo, hi));
                             first = false;
+                            last_was_range = true;
                             continue;
                         }
                         other => other,
                     };
                     chars.push(ch);
                     first = false;
+                    last_was_range = false;
                 }
                 let mut body = String::new();
                 for c in chars {
@@ -194,6 +220,22 @@ fn push_class_char(body: &mut String, c: char) {
         body.push('\\');
     }
     body.push(c);
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Regex compilations on this thread (tests check when they happen).
+    pub(crate) static COMPILES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn compile(glob: &str) -> Result<regex::Regex, ConstraintError> {
+    #[cfg(test)]
+    COMPILES.with(|c| c.set(c.get() + 1));
+    regex::RegexBuilder::new(&glob_to_regex(glob)?)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|_| ConstraintError::InvalidPattern("glob too complex"))
 }
 
 fn glob_to_regex(glob: &str) -> Result<String, ConstraintError> {
@@ -231,7 +273,7 @@ impl Kind for Pattern {
     const NAME: &'static str = "pattern";
 
     fn matches(&self, value: &Value) -> bool {
-        value.as_str().is_some_and(|s| self.regex.is_match(s))
+        value.as_str().is_some_and(|s| self.is_match(s))
     }
 
     fn narrows_to(&self, child: &Constraint) -> Result<(), Widening> {
@@ -239,7 +281,7 @@ impl Kind for Pattern {
             Constraint::Pattern(c) if c.glob == self.glob => Ok(()),
             Constraint::Pattern(c) => {
                 if let Some(lit) = c.literal() {
-                    return if self.regex.is_match(&lit) {
+                    return if self.is_match(&lit) {
                         Ok(())
                     } else {
                         Err("literal pattern is not matched by the parent")
@@ -264,6 +306,6 @@ impl Kind for Pattern {
 
     fn decode_params(r: &mut Reader<'_>, n: usize) -> Result<Self, DecodeError> {
         expect_params(n, 1, "pattern takes one glob")?;
-        Ok(Pattern::new(r.text()?)?)
+        Ok(Pattern::parse(r.text()?.to_owned())?)
     }
 }

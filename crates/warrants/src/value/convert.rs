@@ -91,7 +91,7 @@ impl TryFrom<&serde_json::Value> for Value {
 }
 
 fn from_json(v: serde_json::Value, depth: usize) -> Result<Value, ValueError> {
-    if depth > MAX_VALUE_DEPTH {
+    if depth >= MAX_VALUE_DEPTH {
         return Err(ValueError::TooDeep);
     }
     Ok(match v {

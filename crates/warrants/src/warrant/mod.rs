@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 pub(crate) use builder::unix_now;
 pub use builder::{GrantBuilder, MintBuilder, UnsignedWarrant, DEFAULT_MAX_DEPTH, DEFAULT_TTL};
-pub use payload::{Payload, PAYLOAD_VERSION};
+pub use payload::{Header, Payload, PAYLOAD_VERSION};
 
 use crate::cbor::{Reader, Writer};
 use crate::constraint::ConstraintSet;
@@ -152,32 +152,21 @@ impl Warrant {
     /// Decode one envelope (strict; no trust decision).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, limits::MAX_NESTING);
-        let w = Self::decode(&mut r)?;
+        let w = Self::from_raw(&RawEnvelope::split(&mut r)?)?;
         r.finish()?;
         Ok(w)
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let start = r.pos();
-        r.array_of(3, "envelope is [version, payload, signature]")?;
-        let version = r.uint()?;
-        if version != ENVELOPE_VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
-        let payload_bytes = r.bytes()?;
-        let signature = Signature(r.bytes_fixed::<64>()?);
-        let envelope = r.slice(start, r.pos())?;
-        if envelope.len() > limits::MAX_ENVELOPE_BYTES {
-            return Err(DecodeError::TooLarge("envelope"));
-        }
-        let payload = Payload::decode(payload_bytes)?;
+    /// Fully decode a split envelope.
+    pub(crate) fn from_raw(raw: &RawEnvelope<'_>) -> Result<Self, DecodeError> {
+        let payload = Payload::decode(raw.payload)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 payload,
-                signed_message: signed_message(payload_bytes),
-                envelope: envelope.to_vec(),
-                signature,
-                hash: Sha256::digest(envelope).into(),
+                signed_message: signed_message(raw.payload),
+                envelope: raw.envelope.to_vec(),
+                signature: raw.signature,
+                hash: raw.hash,
             }),
         })
     }
@@ -291,6 +280,43 @@ impl fmt::Debug for Warrant {
             .field("max_depth", &p.max_depth)
             .field("tools", &p.tools.keys().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+/// An envelope split into its parts, the payload not parsed yet.
+#[derive(Debug, Clone)]
+pub(crate) struct RawEnvelope<'a> {
+    /// The whole envelope.
+    pub(crate) envelope: &'a [u8],
+    /// The payload bytes (what the signature covers, after the domain).
+    pub(crate) payload: &'a [u8],
+    /// The issuer's signature.
+    pub(crate) signature: Signature,
+    /// SHA-256 of the envelope.
+    pub(crate) hash: [u8; 32],
+}
+
+impl<'a> RawEnvelope<'a> {
+    /// Read `[1, payload, signature]` without parsing the payload.
+    pub(crate) fn split(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let start = r.pos();
+        r.array_of(3, "envelope is [version, payload, signature]")?;
+        let version = r.uint()?;
+        if version != ENVELOPE_VERSION {
+            return Err(DecodeError::UnsupportedVersion(version));
+        }
+        let payload = r.bytes()?;
+        let signature = Signature(r.bytes_fixed::<64>()?);
+        let envelope = r.slice(start, r.pos())?;
+        if envelope.len() > limits::MAX_ENVELOPE_BYTES {
+            return Err(DecodeError::TooLarge("envelope"));
+        }
+        Ok(Self {
+            envelope,
+            payload,
+            signature,
+            hash: Sha256::digest(envelope).into(),
+        })
     }
 }
 

@@ -118,78 +118,41 @@ impl Payload {
     /// Strict decode: canonical form, known keys only, all required keys,
     /// valid keys, sane times and depths, limits.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes, limits::MAX_NESTING);
-        let n = r.map()?;
-        r.enter()?;
-        let mut keys = cbor::MapKeys::default();
-        let mut version = None;
-        let mut id = None;
-        let mut issuer = None;
-        let mut holder = None;
-        let mut issued_at = None;
-        let mut expires_at = None;
-        let mut depth = None;
-        let mut max_depth = None;
-        let mut parent = None;
-        let mut tools = None;
-        let mut extensions = BTreeMap::new();
-        for _ in 0..n {
-            match cbor::read_uint_key(&mut r, &mut keys)? {
-                K_VERSION => version = Some(r.uint()?),
-                K_ID => id = Some(WarrantId(r.bytes_fixed::<16>()?)),
-                K_ISSUER => issuer = Some(PublicKey::from_bytes(r.bytes()?)?),
-                K_HOLDER => holder = Some(PublicKey::from_bytes(r.bytes()?)?),
-                K_ISSUED_AT => issued_at = Some(r.uint()?),
-                K_EXPIRES_AT => expires_at = Some(r.uint()?),
-                K_DEPTH => depth = Some(small(r.uint()?)?),
-                K_MAX_DEPTH => max_depth = Some(small(r.uint()?)?),
-                K_PARENT => parent = Some(r.bytes_fixed::<32>()?),
-                K_TOOLS => tools = Some(decode_tools(&mut r)?),
-                K_EXTENSIONS => extensions = decode_extensions(&mut r)?,
-                other => return Err(DecodeError::UnknownKey(other)),
-            }
-        }
-        r.leave();
-        r.finish()?;
-        let version = version.ok_or(DecodeError::MissingKey(K_VERSION))?;
-        if version != PAYLOAD_VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
+        let (header, body) = decode_impl(bytes, true)?;
+        let (tools, extensions) = body.ok_or(DecodeError::MissingKey(K_TOOLS))?;
         let p = Payload {
-            id: id.ok_or(DecodeError::MissingKey(K_ID))?,
-            issuer: issuer.ok_or(DecodeError::MissingKey(K_ISSUER))?,
-            holder: holder.ok_or(DecodeError::MissingKey(K_HOLDER))?,
-            issued_at: issued_at.ok_or(DecodeError::MissingKey(K_ISSUED_AT))?,
-            expires_at: expires_at.ok_or(DecodeError::MissingKey(K_EXPIRES_AT))?,
-            depth: depth.ok_or(DecodeError::MissingKey(K_DEPTH))?,
-            max_depth: max_depth.ok_or(DecodeError::MissingKey(K_MAX_DEPTH))?,
-            parent,
-            tools: tools.ok_or(DecodeError::MissingKey(K_TOOLS))?,
+            id: header.id,
+            issuer: header.issuer,
+            holder: header.holder,
+            issued_at: header.issued_at,
+            expires_at: header.expires_at,
+            depth: header.depth,
+            max_depth: header.max_depth,
+            parent: header.parent,
+            tools,
             extensions,
         };
         p.check_sane()?;
         Ok(p)
     }
 
+    /// The fixed-size fields (keys 1 to 9), copied.
+    pub fn header(&self) -> Header {
+        Header {
+            id: self.id,
+            issuer: self.issuer,
+            holder: self.holder,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            depth: self.depth,
+            max_depth: self.max_depth,
+            parent: self.parent,
+        }
+    }
+
     /// The structural rules every payload obeys, whoever built it.
     pub(crate) fn check_sane(&self) -> Result<(), DecodeError> {
-        if self.expires_at <= self.issued_at {
-            return Err(DecodeError::Malformed("expires_at must be after issued_at"));
-        }
-        if self.expires_at - self.issued_at > limits::MAX_TTL_SECS {
-            return Err(DecodeError::Malformed("ttl exceeds 90 days"));
-        }
-        if self.depth > self.max_depth {
-            return Err(DecodeError::Malformed("depth exceeds max_depth"));
-        }
-        if (self.max_depth as usize) >= limits::HARD_MAX_CHAIN_LINKS {
-            return Err(DecodeError::Malformed("max_depth exceeds the hard cap"));
-        }
-        if (self.depth == 0) != self.parent.is_none() {
-            return Err(DecodeError::Malformed(
-                "parent hash must be present exactly when depth > 0",
-            ));
-        }
+        self.header().check_sane()?;
         if self.tools.is_empty() {
             return Err(DecodeError::Malformed("no tools"));
         }
@@ -213,6 +176,123 @@ impl Payload {
         }
         Ok(())
     }
+}
+
+/// The fixed-size fields of a payload (keys 1 to 9): everything needed to
+/// check trust, link rules, revocation, expiry and signatures before the
+/// tools (and their constraints) are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Warrant id.
+    pub id: WarrantId,
+    /// Issuer key.
+    pub issuer: PublicKey,
+    /// Holder key.
+    pub holder: PublicKey,
+    /// Start of validity, unix seconds.
+    pub issued_at: u64,
+    /// End of validity, unix seconds.
+    pub expires_at: u64,
+    /// Chain position.
+    pub depth: u32,
+    /// Deepest position a descendant may have.
+    pub max_depth: u32,
+    /// SHA-256 of the parent envelope (absent at the root).
+    pub parent: Option<[u8; 32]>,
+}
+
+impl Header {
+    /// Decode only keys 1 to 9 of a payload (strictly), without parsing the
+    /// tools. The rest is parsed by [`Payload::decode`] once the signature
+    /// over the whole payload has verified.
+    pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let (h, _) = decode_impl(payload, false)?;
+        h.check_sane()?;
+        Ok(h)
+    }
+
+    fn check_sane(&self) -> Result<(), DecodeError> {
+        if self.expires_at <= self.issued_at {
+            return Err(DecodeError::Malformed("expires_at must be after issued_at"));
+        }
+        if self.expires_at - self.issued_at > limits::MAX_TTL_SECS {
+            return Err(DecodeError::Malformed("ttl exceeds 90 days"));
+        }
+        if self.depth > self.max_depth {
+            return Err(DecodeError::Malformed("depth exceeds max_depth"));
+        }
+        if (self.max_depth as usize) >= limits::HARD_MAX_CHAIN_LINKS {
+            return Err(DecodeError::Malformed("max_depth exceeds the hard cap"));
+        }
+        if (self.depth == 0) != self.parent.is_none() {
+            return Err(DecodeError::Malformed(
+                "parent hash must be present exactly when depth > 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+type Body = (BTreeMap<String, ConstraintSet>, BTreeMap<String, Vec<u8>>);
+
+/// Decode a payload; with `full == false` stop before the tools (key 10),
+/// leaving the rest unparsed.
+fn decode_impl(bytes: &[u8], full: bool) -> Result<(Header, Option<Body>), DecodeError> {
+    let mut r = Reader::new(bytes, limits::MAX_NESTING);
+    let n = r.map()?;
+    r.enter()?;
+    let mut keys = cbor::MapKeys::default();
+    let mut version = None;
+    let mut id = None;
+    let mut issuer = None;
+    let mut holder = None;
+    let mut issued_at = None;
+    let mut expires_at = None;
+    let mut depth = None;
+    let mut max_depth = None;
+    let mut parent = None;
+    let mut tools = None;
+    let mut extensions = BTreeMap::new();
+    for _ in 0..n {
+        let key = cbor::read_uint_key(&mut r, &mut keys)?;
+        if !full && key >= K_TOOLS {
+            break;
+        }
+        match key {
+            K_VERSION => version = Some(r.uint()?),
+            K_ID => id = Some(WarrantId(r.bytes_fixed::<16>()?)),
+            K_ISSUER => issuer = Some(PublicKey::from_bytes(r.bytes()?)?),
+            K_HOLDER => holder = Some(PublicKey::from_bytes(r.bytes()?)?),
+            K_ISSUED_AT => issued_at = Some(r.uint()?),
+            K_EXPIRES_AT => expires_at = Some(r.uint()?),
+            K_DEPTH => depth = Some(small(r.uint()?)?),
+            K_MAX_DEPTH => max_depth = Some(small(r.uint()?)?),
+            K_PARENT => parent = Some(r.bytes_fixed::<32>()?),
+            K_TOOLS => tools = Some(decode_tools(&mut r)?),
+            K_EXTENSIONS => extensions = decode_extensions(&mut r)?,
+            other => return Err(DecodeError::UnknownKey(other)),
+        }
+    }
+    if full {
+        r.leave();
+        r.finish()?;
+    }
+    let version = version.ok_or(DecodeError::MissingKey(K_VERSION))?;
+    if version != PAYLOAD_VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    let header = Header {
+        id: id.ok_or(DecodeError::MissingKey(K_ID))?,
+        issuer: issuer.ok_or(DecodeError::MissingKey(K_ISSUER))?,
+        holder: holder.ok_or(DecodeError::MissingKey(K_HOLDER))?,
+        issued_at: issued_at.ok_or(DecodeError::MissingKey(K_ISSUED_AT))?,
+        expires_at: expires_at.ok_or(DecodeError::MissingKey(K_EXPIRES_AT))?,
+        depth: depth.ok_or(DecodeError::MissingKey(K_DEPTH))?,
+        max_depth: max_depth.ok_or(DecodeError::MissingKey(K_MAX_DEPTH))?,
+        parent,
+    };
+    let body = tools.map(|t| (t, extensions));
+    Ok((header, body))
 }
 
 fn check_name(name: &str) -> Result<(), DecodeError> {
