@@ -81,8 +81,10 @@ impl SigningKey {
     }
 
     fn from_dalek(inner: ed25519_dalek::SigningKey) -> Self {
+        let point = inner.verifying_key();
         let public = PublicKey {
-            inner: inner.verifying_key(),
+            bytes: point.to_bytes(),
+            point: Some(point),
         };
         Self { inner, public }
     }
@@ -109,35 +111,109 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// An Ed25519 public key that is a valid, non-weak curve point.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// An Ed25519 public key: 32 bytes in canonical form that are not one of
+/// the small-order (weak) points.
+///
+/// [`PublicKey::from_bytes`] also decompresses the point (refusing bytes
+/// that are not on the curve). Keys read from warrants are checked by bytes
+/// only (canonical, not weak: no field arithmetic, so decoding stays
+/// cheap); their point is decompressed once, when a signature is first
+/// verified, and a key that is not on the curve verifies nothing.
+#[derive(Clone, Copy)]
 pub struct PublicKey {
-    inner: ed25519_dalek::VerifyingKey,
+    bytes: [u8; 32],
+    point: Option<ed25519_dalek::VerifyingKey>,
 }
 
-impl std::hash::Hash for PublicKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.as_bytes().hash(state);
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
     }
 }
 
+impl Eq for PublicKey {}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
+    }
+}
+
+/// The y coordinates (sign bit cleared) of the eight small-order points,
+/// plus `p` and `p + 1` (non-canonical zero and one), as in libsodium's
+/// `has_small_order` list. Compared with the sign bit masked, this covers
+/// both signs of each.
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    // y = 0 (order 4)
+    [0; 32],
+    // y = 1 (order 1)
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    // order 8
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    // order 8
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    // y = p - 1 (order 2)
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+];
+
+/// Byte-level checks: canonical y (< p) and not a small-order point.
+fn check_encoding(b: &[u8; 32]) -> Result<(), KeyError> {
+    // y >= p = 2^255 - 19 exactly when bytes 1..31 are 0xff, the top byte
+    // (sign bit cleared) is 0x7f and the low byte is >= 0xed.
+    let top = b[31] & 0x7f;
+    if top == 0x7f && b[0] >= 0xed && b[1..31].iter().all(|x| *x == 0xff) {
+        return Err(KeyError::Invalid);
+    }
+    let mut y = *b;
+    y[31] = top;
+    if SMALL_ORDER_Y.contains(&y) {
+        return Err(KeyError::Weak);
+    }
+    Ok(())
+}
+
 impl PublicKey {
-    /// Parse 32 bytes, refusing invalid and small-order points.
+    /// Parse 32 bytes: canonical, not weak, and on the curve.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        let k = Self::from_wire(bytes)?;
+        let point =
+            ed25519_dalek::VerifyingKey::from_bytes(&k.bytes).map_err(|_| KeyError::Invalid)?;
+        if point.is_weak() {
+            return Err(KeyError::Weak);
+        }
+        Ok(Self {
+            bytes: k.bytes,
+            point: Some(point),
+        })
+    }
+
+    /// Parse 32 bytes with the byte-level checks only (canonical, not
+    /// weak); the point is decompressed when first needed.
+    pub(crate) fn from_wire(bytes: &[u8]) -> Result<Self, KeyError> {
         let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Length {
             expected: 32,
             got: bytes.len(),
         })?;
-        let inner = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::Invalid)?;
-        if inner.is_weak() {
-            return Err(KeyError::Weak);
-        }
-        // Refuse non-canonical encodings of a point (y >= p): one key, one
-        // byte form. `from_bytes` keeps the input bytes, so re-compress.
-        if inner.to_edwards().compress().to_bytes() != arr {
-            return Err(KeyError::Invalid);
-        }
-        Ok(Self { inner })
+        check_encoding(&arr)?;
+        Ok(Self {
+            bytes: arr,
+            point: None,
+        })
     }
 
     /// Parse base64url.
@@ -147,27 +223,42 @@ impl PublicKey {
 
     /// The 32 bytes.
     pub fn to_bytes(&self) -> [u8; 32] {
-        self.inner.to_bytes()
+        self.bytes
     }
 
     /// The 32 bytes, borrowed.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        self.inner.as_bytes()
+        &self.bytes
     }
 
     /// Unpadded base64url.
     pub fn to_base64url(&self) -> String {
-        to_base64url(self.inner.as_bytes())
+        to_base64url(&self.bytes)
     }
 
-    /// Strict single verification (`verify_strict`).
+    /// The decompressed point, if the bytes are a valid, non-weak point.
+    pub(crate) fn point(&self) -> Option<ed25519_dalek::VerifyingKey> {
+        self.point.or_else(|| {
+            ed25519_dalek::VerifyingKey::from_bytes(&self.bytes)
+                .ok()
+                .filter(|p| !p.is_weak())
+        })
+    }
+
+    /// This key with its point decompressed (once), for repeated use.
+    pub(crate) fn resolved(self) -> Self {
+        Self {
+            bytes: self.bytes,
+            point: self.point(),
+        }
+    }
+
+    /// Strict single verification (`verify_strict`). False for a key that
+    /// is not on the curve.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.inner.verify_strict(message, &sig).is_ok()
-    }
-
-    pub(crate) fn dalek(&self) -> &ed25519_dalek::VerifyingKey {
-        &self.inner
+        self.point()
+            .is_some_and(|p| p.verify_strict(message, &sig).is_ok())
     }
 }
 
@@ -268,6 +359,55 @@ mod tests {
                 assert!(PublicKey::from_bytes(&b).is_err(), "k={k} sign={sign}");
             }
         }
+    }
+
+    #[test]
+    fn every_small_order_point_is_weak_by_bytes() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        for p in EIGHT_TORSION {
+            let b = p.compress().to_bytes();
+            assert_eq!(PublicKey::from_wire(&b), Err(KeyError::Weak), "{b:02x?}");
+            // The other sign of x is weak (or non-canonical) as well.
+            let mut flipped = b;
+            flipped[31] ^= 0x80;
+            assert!(PublicKey::from_wire(&flipped).is_err());
+        }
+        // Every blacklisted y, both signs, is refused by the full parse too.
+        for y in SMALL_ORDER_Y {
+            for sign in [0u8, 0x80] {
+                let mut b = y;
+                b[31] |= sign;
+                assert!(PublicKey::from_bytes(&b).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn byte_checks_agree_with_full_parse_on_random_keys() {
+        for i in 0..64u8 {
+            let pk = SigningKey::from_seed(&[i; 32]).public_key();
+            let wire = PublicKey::from_wire(pk.as_bytes()).unwrap();
+            assert_eq!(wire, pk);
+            assert!(wire.point().is_some());
+        }
+    }
+
+    #[test]
+    fn off_curve_key_verifies_nothing() {
+        // Find bytes that pass the byte checks but are not a curve point.
+        let off = (2u8..=255)
+            .map(|i| {
+                let mut b = [i; 32];
+                b[31] &= 0x7f;
+                b
+            })
+            .find(|b| ed25519_dalek::VerifyingKey::from_bytes(b).is_err())
+            .unwrap();
+        let k = PublicKey::from_wire(&off).unwrap();
+        assert!(PublicKey::from_bytes(&off).is_err());
+        let sig = SigningKey::from_seed(&[1; 32]).sign(b"m");
+        assert!(!k.verify(b"m", &sig));
+        assert!(k.point().is_none());
     }
 
     #[test]

@@ -247,15 +247,16 @@ impl Authorizer {
         self.check_per_call(chain, call, now)?;
         let leaf = chain.leaf().ok_or(Denial::WarrantMissing)?;
         let msg = checks::pop_message(leaf.hash(), call, pop)?;
+        let holder = leaf.resolved_keys().1;
         if hit {
-            return checks::verify_pop(leaf.holder(), &msg, pop).map(|()| authorized(chain, true));
+            return checks::verify_pop(&holder, &msg, pop).map(|()| authorized(chain, true));
         }
         let links: Vec<_> = chain
             .links()
             .iter()
-            .map(|l| (l.signed_message(), *l.signature(), *l.issuer()))
+            .map(|l| (l.signed_message(), *l.signature(), l.resolved_keys().0))
             .collect();
-        let pop_ok = checks::verify_signatures(&links, &msg, pop, leaf.holder())?;
+        let pop_ok = checks::verify_signatures(&links, &msg, pop, &holder)?;
         self.cache.insert(Arc::new(chain.clone()));
         if !pop_ok {
             return Err(Denial::PopInvalid);
@@ -294,7 +295,7 @@ impl Authorizer {
             self.check_per_call(&chain, call, now)?;
             let leaf = chain.leaf().ok_or(Denial::WarrantMissing)?;
             let msg = checks::pop_message(leaf.hash(), call, &pop)?;
-            checks::verify_pop(leaf.holder(), &msg, &pop)?;
+            checks::verify_pop(&leaf.resolved_keys().1, &msg, &pop)?;
             return Ok(authorized(&chain, true));
         }
         let chain = self.verify_then_parse(chain_bytes, hash, call, &pop, now)?;
@@ -332,18 +333,35 @@ impl Authorizer {
             self.clock_skew,
         )?;
         let msg = checks::pop_message(&leaf_raw.hash, call, pop)?;
+        // Decompress each distinct key once: the root issuer is a trusted
+        // root (already decompressed); each later issuer is the previous
+        // link's holder (equal bytes, checked above).
+        let root_issuer = headers
+            .first()
+            .and_then(|h| self.roots.iter().find(|r| **r == h.issuer))
+            .copied()
+            .ok_or(Denial::UntrustedRoot)?;
+        let holders: Vec<PublicKey> = headers.iter().map(|h| h.holder.resolved()).collect();
+        let issuers: Vec<PublicKey> = std::iter::once(root_issuer)
+            .chain(holders.iter().copied())
+            .take(headers.len())
+            .collect();
         let messages: Vec<Vec<u8>> = raw
             .iter()
             .map(|e| crate::warrant::signed_message(e.payload))
             .collect();
         let links: Vec<_> = messages
             .iter()
-            .zip(raw.iter().zip(headers.iter()))
-            .map(|(m, (e, h))| (m.as_slice(), e.signature, h.issuer))
+            .zip(raw.iter().zip(issuers.iter()))
+            .map(|(m, (e, k))| (m.as_slice(), e.signature, *k))
             .collect();
-        let pop_ok = checks::verify_signatures(&links, &msg, pop, &leaf.holder)?;
+        let leaf_holder = holders.last().copied().unwrap_or(leaf.holder);
+        let pop_ok = checks::verify_signatures(&links, &msg, pop, &leaf_holder)?;
         // Authenticated: now parse the tools and constraints.
         let chain = Arc::new(Chain::from_split(bytes, hash, &raw).map_err(malformed)?);
+        for ((w, i), h) in chain.links().iter().zip(&issuers).zip(&holders) {
+            w.prime_keys(*i, *h);
+        }
         chain
             .check_links()
             .map_err(|(link, rule)| Denial::ChainInvalid { link, rule })?;

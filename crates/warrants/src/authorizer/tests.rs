@@ -288,3 +288,45 @@ fn forged_chain_costs_no_glob_compilation() {
     .unwrap();
     assert_eq!(compiles(), after_first, "globs recompiled on a cache hit");
 }
+
+/// A holder key that passes the byte checks but is not on the curve makes
+/// every proof invalid (batch skipped, single checks fail), on both paths.
+#[test]
+fn off_curve_holder_denies() {
+    use crate::warrant::Payload;
+    let off = (2u8..=255)
+        .map(|i| {
+            let mut b = [i; 32];
+            b[31] &= 0x7f;
+            b
+        })
+        .find(|b| ed25519_dalek::VerifyingKey::from_bytes(b).is_err())
+        .unwrap();
+    let holder = PublicKey::from_wire(&off).unwrap();
+    let p = Payload {
+        id: WarrantId([4; 16]),
+        issuer: key(1).public_key(),
+        holder,
+        issued_at: NOW,
+        expires_at: NOW + 60,
+        depth: 0,
+        max_depth: 1,
+        parent: None,
+        tools: [("t".to_string(), crate::ConstraintSet::new())].into(),
+        extensions: Default::default(),
+    };
+    let chain = Chain::root(crate::Warrant::sign_payload(p, &key(1)).unwrap());
+    let args = Value::Null;
+    let pop = Pop::sign(&key(2), &chain, "t", &args, b"", NOW);
+    let call = Call::new("t", &args, b"");
+    let w = PopWindow::around(NOW, 5, 5);
+    let a = authz();
+    assert_eq!(
+        a.authorize_bytes_at(Some(chain.as_bytes()), &call, Some(&pop.to_bytes()), w, NOW),
+        Err(Denial::PopInvalid)
+    );
+    assert_eq!(
+        authz().authorize_at(&chain, &call, &pop, w, NOW),
+        Err(Denial::PopInvalid)
+    );
+}

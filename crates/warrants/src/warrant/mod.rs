@@ -11,7 +11,7 @@ mod payload;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -100,6 +100,8 @@ struct Inner {
     signed_message: Vec<u8>,
     signature: Signature,
     hash: [u8; 32],
+    /// Issuer and holder with decompressed points, computed once.
+    keys: OnceLock<(PublicKey, PublicKey)>,
 }
 
 impl Warrant {
@@ -145,6 +147,7 @@ impl Warrant {
                 envelope,
                 signature,
                 hash,
+                keys: OnceLock::new(),
             }),
         })
     }
@@ -167,6 +170,7 @@ impl Warrant {
                 envelope: raw.envelope.to_vec(),
                 signature: raw.signature,
                 hash: raw.hash,
+                keys: OnceLock::new(),
             }),
         })
     }
@@ -254,8 +258,27 @@ impl Warrant {
 
     /// Strict single check of the issuer's signature.
     pub fn verify_signature(&self) -> bool {
-        self.issuer()
+        self.resolved_keys()
+            .0
             .verify(&self.inner.signed_message, &self.inner.signature)
+    }
+
+    /// Issuer and holder with their points decompressed (once per decoded
+    /// warrant, so a cached chain never decompresses again).
+    pub(crate) fn resolved_keys(&self) -> &(PublicKey, PublicKey) {
+        self.inner.keys.get_or_init(|| {
+            (
+                self.inner.payload.issuer.resolved(),
+                self.inner.payload.holder.resolved(),
+            )
+        })
+    }
+
+    /// Hand over keys already decompressed for these same bytes.
+    pub(crate) fn prime_keys(&self, issuer: PublicKey, holder: PublicKey) {
+        if issuer == self.inner.payload.issuer && holder == self.inner.payload.holder {
+            let _ = self.inner.keys.set((issuer, holder));
+        }
     }
 }
 

@@ -261,8 +261,8 @@ fn decode_impl(bytes: &[u8], full: bool) -> Result<(Header, Option<Body>), Decod
         match key {
             K_VERSION => version = Some(r.uint()?),
             K_ID => id = Some(WarrantId(r.bytes_fixed::<16>()?)),
-            K_ISSUER => issuer = Some(PublicKey::from_bytes(r.bytes()?)?),
-            K_HOLDER => holder = Some(PublicKey::from_bytes(r.bytes()?)?),
+            K_ISSUER => issuer = Some(PublicKey::from_wire(r.bytes()?)?),
+            K_HOLDER => holder = Some(PublicKey::from_wire(r.bytes()?)?),
             K_ISSUED_AT => issued_at = Some(r.uint()?),
             K_EXPIRES_AT => expires_at = Some(r.uint()?),
             K_DEPTH => depth = Some(small(r.uint()?)?),
