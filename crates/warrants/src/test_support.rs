@@ -47,3 +47,15 @@ pub(crate) fn two_links() -> Chain {
         .unwrap();
     Chain::root(root).push(child).unwrap()
 }
+
+/// 32 bytes that pass the byte-level key checks but are not a curve point.
+pub(crate) fn off_curve_bytes() -> [u8; 32] {
+    (2u8..=255)
+        .map(|i| {
+            let mut b = [i; 32];
+            b[31] &= 0x7f;
+            b
+        })
+        .find(|b| ed25519_dalek::VerifyingKey::from_bytes(b).is_err())
+        .unwrap()
+}

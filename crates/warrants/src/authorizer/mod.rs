@@ -380,17 +380,7 @@ impl Authorizer {
         if let Err(e) = self.check_structure(chain) {
             d.denials.push(e);
         }
-        if let Err(e) = self.check_revoked(chain.links().iter().map(|l| l.id())) {
-            d.denials.push(e);
-        }
-        if let Err(e) = checks::check_times(
-            chain
-                .links()
-                .iter()
-                .map(|l| (l.issued_at(), l.expires_at())),
-            now,
-            self.clock_skew,
-        ) {
+        if let Err(e) = self.check_validity(chain, now) {
             d.denials.push(e);
         }
         for (i, link) in chain.links().iter().enumerate() {
@@ -522,7 +512,8 @@ impl Authorizer {
         Ok(())
     }
 
-    fn check_per_call(&self, chain: &Chain, call: &Call<'_>, now: u64) -> Result<(), Denial> {
+    /// Revocation, then validity times of every link.
+    fn check_validity(&self, chain: &Chain, now: u64) -> Result<(), Denial> {
         self.check_revoked(chain.links().iter().map(|l| l.id()))?;
         checks::check_times(
             chain
@@ -531,7 +522,11 @@ impl Authorizer {
                 .map(|l| (l.issued_at(), l.expires_at())),
             now,
             self.clock_skew,
-        )?;
+        )
+    }
+
+    fn check_per_call(&self, chain: &Chain, call: &Call<'_>, now: u64) -> Result<(), Denial> {
+        self.check_validity(chain, now)?;
         checks::conjunction(chain, call)
     }
 }

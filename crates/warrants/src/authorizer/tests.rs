@@ -294,14 +294,7 @@ fn forged_chain_costs_no_glob_compilation() {
 #[test]
 fn off_curve_holder_denies() {
     use crate::warrant::Payload;
-    let off = (2u8..=255)
-        .map(|i| {
-            let mut b = [i; 32];
-            b[31] &= 0x7f;
-            b
-        })
-        .find(|b| ed25519_dalek::VerifyingKey::from_bytes(b).is_err())
-        .unwrap();
+    let off = crate::test_support::off_curve_bytes();
     let holder = PublicKey::from_wire(&off).unwrap();
     let p = Payload {
         id: WarrantId([4; 16]),
