@@ -140,9 +140,9 @@ impl std::hash::Hash for PublicKey {
 }
 
 /// The y coordinates (sign bit cleared) of the eight small-order points,
-/// plus `p` and `p + 1` (non-canonical zero and one), as in libsodium's
-/// `has_small_order` list. Compared with the sign bit masked, this covers
-/// both signs of each.
+/// as in libsodium's `has_small_order` list (its non-canonical entries `p`
+/// and `p + 1` are refused earlier by the canonical check). Compared with
+/// the sign bit masked, this covers both signs of each.
 const SMALL_ORDER_Y: [[u8; 32]; 5] = [
     // y = 0 (order 4)
     [0; 32],

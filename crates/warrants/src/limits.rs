@@ -16,6 +16,10 @@ pub const MAX_NAME_LEN: usize = 256;
 pub const MAX_NESTING: usize = 32;
 /// Longest TTL a warrant may have, in seconds (90 days).
 pub const MAX_TTL_SECS: u64 = 90 * 24 * 3600;
+/// Most glob bytes (summed over every pattern constraint) one warrant may
+/// carry. Globs compile to regexes at first use; this bounds what one
+/// decoded warrant can cost to compile, even for a holder with a valid key.
+pub const MAX_GLOB_BYTES_PER_WARRANT: usize = 4 * 1024;
 /// Most extensions one warrant carries.
 pub const MAX_EXTENSIONS: usize = 32;
 /// Largest PoP context, in bytes.

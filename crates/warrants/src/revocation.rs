@@ -6,7 +6,8 @@
 //! 3: issued_at uint, 4: [id bstr 16, ...] sorted, unique}`.
 //! An [`crate::Authorizer`] installs a list only if its issuer is a trusted
 //! root, its signature verifies, and its version is higher than the one
-//! installed (rollback refused).
+//! installed for the same issuer (rollback refused). Each trusted root has
+//! its own list and version; a warrant is revoked if any list names it.
 
 use std::collections::BTreeSet;
 

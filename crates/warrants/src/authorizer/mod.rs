@@ -1,13 +1,18 @@
 //! The authorizer: decides whether one call may run under a chain.
 //!
-//! Verification order (normative, `docs/SPEC.md` §6): cheap checks first
-//! (sizes, proof window, leaf grants the tool), then chain structure and
-//! trust (cached), revocation, expiry, the constraint conjunction over every
-//! link, and last the signatures: chain signatures and the proof together in
-//! one batch (after weak keys were refused at decode), falling back to one
-//! strict check per signature to name the bad one. A verified chain is
-//! cached by the hash of its bytes, so the common case, many calls under
-//! one warrant, costs one signature check. Every error path denies.
+//! Verification order (normative, `docs/SPEC.md` §10). For a decoded chain
+//! ([`Authorizer::authorize_at`]): cheap checks first (sizes, proof window,
+//! leaf grants the tool), then chain structure and trust (cached),
+//! revocation, expiry, the constraint conjunction over every link, and last
+//! the signatures. For header bytes on a cache miss
+//! ([`Authorizer::authorize_bytes_at`]) the chain is verified before it is
+//! parsed: fixed-size fields, trust, link rules, revocation, expiry and
+//! signatures first, tools and constraints after. Signatures of the chain
+//! and the proof are checked together in one batch (weak keys were refused
+//! at decode), falling back to one strict check per signature to name the
+//! bad one. A verified chain is cached by the hash of its bytes, so the
+//! common case, many calls under one warrant, costs one signature check.
+//! Every error path denies.
 
 mod cache;
 mod checks;
@@ -125,7 +130,8 @@ impl AuthorizerBuilder {
     /// Trust root warrants issued by `key`.
     pub fn trusted_root(mut self, key: PublicKey) -> Self {
         if !self.roots.contains(&key) {
-            self.roots.push(key);
+            // Decompress now, once: cold verification reuses the point.
+            self.roots.push(key.resolved());
         }
         self
     }

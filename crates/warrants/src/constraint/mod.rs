@@ -193,6 +193,15 @@ impl Constraint {
         }
     }
 
+    /// Bytes of glob source this constraint will compile (bounded per
+    /// warrant by [`crate::limits::MAX_GLOB_BYTES_PER_WARRANT`]).
+    pub(crate) fn glob_bytes(&self) -> usize {
+        match self {
+            Constraint::Pattern(p) => p.glob().len(),
+            _ => 0,
+        }
+    }
+
     /// Canonical CBOR of this constraint alone.
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut w = Writer::default();

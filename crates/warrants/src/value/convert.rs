@@ -91,7 +91,13 @@ impl TryFrom<&serde_json::Value> for Value {
 }
 
 fn from_json(v: serde_json::Value, depth: usize) -> Result<Value, ValueError> {
-    if depth >= MAX_VALUE_DEPTH {
+    // Same bound as `from_serialize`: at most MAX_VALUE_DEPTH nested
+    // containers.
+    let container = matches!(
+        v,
+        serde_json::Value::Array(_) | serde_json::Value::Object(_)
+    );
+    if container && depth >= MAX_VALUE_DEPTH {
         return Err(ValueError::TooDeep);
     }
     Ok(match v {
@@ -176,5 +182,23 @@ mod tests {
             Value::try_from(serde_json::json!(u64::MAX)),
             Err(ValueError::IntegerOutOfRange)
         );
+    }
+
+    #[test]
+    fn json_depth_matches_serialize_and_cbor() {
+        let nest = |levels: usize| {
+            let mut v = serde_json::json!(1);
+            for _ in 0..levels {
+                v = serde_json::json!([v]);
+            }
+            v
+        };
+        let ok = nest(MAX_VALUE_DEPTH);
+        let v = Value::try_from(&ok).unwrap();
+        assert_eq!(Value::from_serialize(&ok).unwrap(), v);
+        assert_eq!(Value::from_cbor(&v.to_cbor()).unwrap(), v);
+        let deep = nest(MAX_VALUE_DEPTH + 1);
+        assert_eq!(Value::try_from(&deep), Err(ValueError::TooDeep));
+        assert_eq!(Value::from_serialize(&deep), Err(ValueError::TooDeep));
     }
 }

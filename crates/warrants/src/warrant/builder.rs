@@ -432,6 +432,24 @@ mod tests {
     }
 
     #[test]
+    fn glob_budget_per_warrant() {
+        use crate::constraint::Pattern;
+        let glob = |i: usize| Pattern::new(format!("{i}-{}*", "x".repeat(795))).unwrap();
+        let b = |n: usize| {
+            let set = (0..n).fold(ConstraintSet::new(), |s, i| s.arg(format!("a{i}"), glob(i)));
+            Warrant::mint_builder()
+                .holder(key(2).public_key())
+                .capability_set("t", set)
+                .issued_at(NOW)
+        };
+        assert!(b(5).mint(&key(1)).is_ok());
+        assert_eq!(
+            b(6).mint(&key(1)).unwrap_err(),
+            BuildError::Encoding(crate::DecodeError::TooLarge("glob bytes per warrant"))
+        );
+    }
+
+    #[test]
     fn prepare_finish_with_external_signature() {
         let issuer = key(1);
         let u = Warrant::mint_builder()

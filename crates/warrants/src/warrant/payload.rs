@@ -159,6 +159,15 @@ impl Payload {
         if self.tools.len() > limits::MAX_TOOLS {
             return Err(DecodeError::TooLarge("tools"));
         }
+        let globs: usize = self
+            .tools
+            .values()
+            .flat_map(|set| set.args().values())
+            .map(crate::constraint::Constraint::glob_bytes)
+            .sum();
+        if globs > limits::MAX_GLOB_BYTES_PER_WARRANT {
+            return Err(DecodeError::TooLarge("glob bytes per warrant"));
+        }
         for (name, set) in &self.tools {
             check_name(name)?;
             if set.args().len() > crate::constraint::MAX_CONSTRAINTS_PER_TOOL {
