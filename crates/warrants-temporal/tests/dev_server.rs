@@ -1,0 +1,78 @@
+//! The dev-server harness against the real Temporal CLI: it serves, the
+//! official client connects, and the server is gone after drop or after
+//! the owning process dies without running destructors.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use temporalio_client::{Connection, ConnectionOptions, Url};
+use warrants_temporal::dev_server::DevServer;
+
+fn port_closed_within(port: u16, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_err() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[tokio::test]
+async fn serves_the_official_client_and_stops() {
+    let server = DevServer::start().expect("start dev server");
+    let url = Url::parse(&server.url()).unwrap();
+    let conn = Connection::connect(ConnectionOptions::new(url).build()).await;
+    assert!(conn.is_ok(), "client could not connect: {:?}", conn.err());
+    let port = server.port();
+    server.stop().unwrap();
+    assert!(port_closed_within(port, Duration::from_secs(10)));
+}
+
+#[test]
+fn two_servers_run_side_by_side() {
+    let a = DevServer::start().expect("first");
+    let b = DevServer::start().expect("second");
+    assert_ne!(a.port(), b.port());
+    let (pa, pb) = (a.port(), b.port());
+    drop(a);
+    assert!(port_closed_within(pa, Duration::from_secs(10)));
+    assert!(TcpStream::connect(("127.0.0.1", pb)).is_ok());
+}
+
+/// Run by `server_dies_with_its_owner` in a child process: start a server,
+/// print its port, and exit without running any destructor.
+#[test]
+#[ignore = "helper process for server_dies_with_its_owner"]
+fn owner_process() {
+    if std::env::var_os("WARRANTS_DEV_SERVER_OWNER").is_none() {
+        return;
+    }
+    let server = DevServer::start().expect("start");
+    println!("PORT {}", server.port());
+    std::process::exit(0);
+}
+
+#[test]
+fn server_dies_with_its_owner() {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "owner_process", "--ignored", "--nocapture"])
+        .env("WARRANTS_DEV_SERVER_OWNER", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let port: u16 = out
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("PORT ").map(|p| p.trim().parse().unwrap()))
+        .expect("owner printed its port");
+    child.wait().unwrap();
+    assert!(
+        port_closed_within(port, Duration::from_secs(20)),
+        "server on port {port} outlived its owner"
+    );
+}
