@@ -1,8 +1,11 @@
 //! Temporal integration for warrants: client, workflow and activity
 //! interceptors (DESIGN §5).
 //!
-//! This version provides the local dev-server harness ([`dev_server`]) that
-//! the integration tests, examples and demo run against; the interceptors
-//! follow.
+//! Built so far: the warrant headers ([`headers`]), the client interceptor
+//! ([`client`]) and the local dev-server harness ([`dev_server`]) that the
+//! integration tests, examples and demo run against. The workflow and
+//! activity interceptors follow.
 
+pub mod client;
 pub mod dev_server;
+pub mod headers;
