@@ -55,7 +55,15 @@ pub fn insert_if_absent(header: &mut Option<Header>, name: &str, data: &[u8]) {
 /// The bytes of header `name`: `Ok(None)` when absent, an error when
 /// present but unreadable.
 pub fn read(header: Option<&Header>, name: &'static str) -> Result<Option<Vec<u8>>, HeaderError> {
-    let Some(p) = header.and_then(|h| h.fields.get(name)) else {
+    header.map_or(Ok(None), |h| read_fields(&h.fields, name))
+}
+
+/// [`read`] for the header maps that worker-side interceptor inputs carry.
+pub fn read_fields(
+    fields: &HashMap<String, Payload>,
+    name: &'static str,
+) -> Result<Option<Vec<u8>>, HeaderError> {
+    let Some(p) = fields.get(name) else {
         return Ok(None);
     };
     match p.metadata.get(ENCODING).map(Vec::as_slice) {
