@@ -108,6 +108,16 @@ impl WarrantClientInterceptor {
         Arc::new(self)
     }
 
+    /// Add this interceptor to client options, outermost (so the headers
+    /// are set before any other interceptor sees the call).
+    pub fn wire(
+        self,
+        mut options: temporalio_client::ClientOptions,
+    ) -> temporalio_client::ClientOptions {
+        options.client_interceptors.insert(0, self.into_arc());
+        options
+    }
+
     /// The warrant for the current call.
     fn current(&self) -> Option<Arc<WarrantHeaders>> {
         SCOPED

@@ -1,12 +1,107 @@
-//! Temporal integration for warrants: client, workflow and activity
-//! interceptors (DESIGN §5).
+//! Temporal integration for warrants (DESIGN §5): every activity call is
+//! authorized against a signed, holder-bound warrant before its code runs.
 //!
-//! Built so far: the warrant headers ([`headers`]), the client interceptor
-//! ([`client`]), the preloaded holder-key store ([`keystore`]) and the local
-//! dev-server harness ([`dev_server`]) that the integration tests, examples
-//! and demo run against. The workflow and activity interceptors follow.
+//! - [`client`]: the client interceptor that puts the warrant into the
+//!   headers of start, signal, query and update calls;
+//! - [`workflow`]: the workflow interceptor that carries the warrant to
+//!   each activity with a proof of possession signed inside the workflow;
+//! - [`activity`]: the activity interceptor that verifies it;
+//! - [`config`], [`registry`], [`keystore`], [`audit`], [`proofs`]: the
+//!   configuration and what it refers to;
+//! - [`dev_server`]: the local Temporal dev-server harness used by tests,
+//!   examples and the demo.
+//!
+//! ```ignore
+//! let warrants = Warrants::builder()
+//!     .trusted_root(root_public_key)
+//!     .keys(KeyStore::from_env(["agent"])?)
+//!     .activities(ActivityRegistry::new().protect(FsActs::read_file, "read_file"))
+//!     .build()?;
+//! let worker_opts = warrants
+//!     .wire_worker(WorkerOptions::new("queue").register_activities(FsActs))
+//!     .register_workflow::<Agent>()?
+//!     .build();
+//! ```
+//! See `docs/TEMPORAL.md` for the user guide.
 
+use std::sync::Arc;
+
+use temporalio_sdk::worker_options_builder;
+use temporalio_sdk::workflow_replayer::{
+    workflow_replayer_options_builder, WorkflowReplayerOptionsBuilder,
+};
+use temporalio_sdk::WorkerOptionsBuilder;
+
+pub mod activity;
+pub mod audit;
 pub mod client;
+pub mod config;
 pub mod dev_server;
 pub mod headers;
 pub mod keystore;
+pub mod proofs;
+pub mod registry;
+pub mod workflow;
+
+pub use activity::WarrantActivityInterceptor;
+pub use client::{with_warrant, without_warrant, WarrantClientInterceptor, WarrantHeaders};
+pub use config::{ConfigError, LocalActivityPolicy, Mode, WarrantsConfig, WarrantsConfigBuilder};
+pub use keystore::KeyStore;
+pub use registry::ActivityRegistry;
+pub use workflow::WarrantWorkflowInterceptor;
+
+/// A built configuration, cheap to clone, that wires workers and
+/// replayers.
+#[derive(Debug, Clone)]
+pub struct Warrants {
+    cfg: Arc<WarrantsConfig>,
+}
+
+impl Warrants {
+    /// Start configuring (same as [`WarrantsConfig::builder`]).
+    pub fn builder() -> WarrantsConfigBuilder {
+        WarrantsConfig::builder()
+    }
+
+    pub(crate) fn from_config(cfg: WarrantsConfig) -> Self {
+        Self { cfg: Arc::new(cfg) }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WarrantsConfig {
+        &self.cfg
+    }
+
+    /// The workflow interceptor constructor.
+    pub fn workflow_interceptor(
+        &self,
+    ) -> temporalio_sdk::workflow_interceptors::WorkflowInterceptorConstructor {
+        WarrantWorkflowInterceptor::constructor(Arc::clone(&self.cfg))
+    }
+
+    /// The activity interceptor.
+    pub fn activity_interceptor(&self) -> WarrantActivityInterceptor {
+        WarrantActivityInterceptor::new(Arc::clone(&self.cfg))
+    }
+
+    /// Add both interceptors to a worker's options. Call it before adding
+    /// other activity interceptors so that authorization runs first.
+    pub fn wire_worker<S: worker_options_builder::State>(
+        &self,
+        options: WorkerOptionsBuilder<S>,
+    ) -> WorkerOptionsBuilder<S> {
+        options
+            .activity_inbound_interceptor(self.activity_interceptor())
+            .workflow_interceptor(self.workflow_interceptor())
+    }
+
+    /// Add the workflow interceptor to a replayer's options, so histories
+    /// replay exactly as the worker ran them. The replayer needs no holder
+    /// keys: headers on commands are not compared on replay.
+    pub fn wire_replayer<S: workflow_replayer_options_builder::State>(
+        &self,
+        options: WorkflowReplayerOptionsBuilder<S>,
+    ) -> WorkflowReplayerOptionsBuilder<S> {
+        options.workflow_interceptor(self.workflow_interceptor())
+    }
+}

@@ -1,0 +1,460 @@
+//! Workflow side: carry the warrant from the start headers to every
+//! activity call, with a proof of possession made inside the workflow.
+//!
+//! One [`WarrantWorkflowInterceptor`] exists per in-memory workflow run.
+//! It reads the start headers once, when it is constructed (deterministic:
+//! the same on replay and after eviction), then:
+//!
+//! - `execute`: fails the run at start, non-retryably, with the code as
+//!   the failure type, when the warrant is required and missing, or present
+//!   and unreadable (`WARRANT_MISSING`, `WARRANT_MALFORMED`,
+//!   `KEY_NOT_FOUND` for a missing key-id header). The check looks at the
+//!   start headers only, never at keys or clocks, so it decides the same
+//!   way on every replay.
+//! - `schedule_activity` / `schedule_local_activity`: for a protected
+//!   activity, fixes the activity id (the caller's, or `wa-<16 hex>` from a
+//!   named deterministic random stream), reads the typed input through the
+//!   [`ActivityRegistry`](crate::registry::ActivityRegistry), signs the
+//!   proof with the holder key (workflow time, tool, arguments, context =
+//!   CBOR `[workflow_id, activity_id]`) and sets `x-warrant` and
+//!   `x-warrant-pop`. Anything that prevents the proof (unknown key,
+//!   unregistered activity, unreadable arguments) only leaves the proof out:
+//!   the activity side then denies with a code, and the workflow's commands
+//!   stay the same on replay whatever keys the replaying worker holds.
+//! - `continue_as_new`, `start_child_workflow`, `signal_workflow`: pass the
+//!   start's `x-warrant` and `x-warrant-key-id` on unchanged (attenuation
+//!   for children is a later feature).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use temporalio_common::error::ApplicationFailure;
+use temporalio_common::protos::temporal::api::common::v1::Payload;
+use temporalio_sdk::workflow_interceptors::{
+    CancellableWorkflowOutboundFuture, ContinueAsNewInput, ContinueAsNewResult,
+    ExecuteWorkflowInput, ExecuteWorkflowResult, ScheduleActivityInput, ScheduleActivityResult,
+    ScheduleLocalActivityInput, SignalWorkflowInput, SignalWorkflowResult, StartChildWorkflowInput,
+    StartChildWorkflowResult, SyncWorkflowInterceptorContext, WorkflowInterceptor,
+    WorkflowInterceptorConstructor, WorkflowInterceptorContext, WorkflowInterceptorFuture,
+    WorkflowNext,
+};
+use temporalio_sdk::{WorkflowContextView, WorkflowTermination};
+use warrants::{Chain, Pop, Value};
+
+use crate::config::WarrantsConfig;
+use crate::headers::{binary_payload, read_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_POP};
+use crate::registry::{Lookup, TypedInput};
+
+/// Name of the deterministic random stream activity ids are drawn from.
+pub const ACTIVITY_ID_STREAM: &str = "warrants/activity-id";
+
+/// The proof context for one activity: CBOR `[workflow_id, activity_id]`.
+pub fn pop_context(workflow_id: &str, activity_id: &str) -> Vec<u8> {
+    Value::list([workflow_id, activity_id]).to_cbor()
+}
+
+/// Why a run cannot start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartProblem {
+    /// The denial code (also the failure type).
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The warrant a run started with, read from its start headers.
+#[derive(Debug, Clone, Default)]
+pub struct StartWarrant {
+    /// The start's `x-warrant` and `x-warrant-key-id` payloads, passed on
+    /// as received.
+    payloads: Vec<(String, Payload)>,
+    chain: Option<Chain>,
+    key_id: Option<String>,
+    problem: Option<StartProblem>,
+}
+
+impl StartWarrant {
+    /// Read the start headers. `required`: whether a run without a warrant
+    /// is a problem.
+    pub fn capture(headers: &HashMap<String, Payload>, required: bool) -> Self {
+        let mut s = StartWarrant {
+            payloads: [X_WARRANT, X_WARRANT_KEY_ID]
+                .iter()
+                .filter_map(|n| headers.get(*n).map(|p| ((*n).to_owned(), p.clone())))
+                .collect(),
+            ..Default::default()
+        };
+        let problem = |code, message: &str| {
+            Some(StartProblem {
+                code,
+                message: message.to_owned(),
+            })
+        };
+        let bytes = match read_fields(headers, X_WARRANT) {
+            Err(e) => {
+                s.problem = problem("WARRANT_MALFORMED", &e.to_string());
+                return s;
+            }
+            Ok(None) => {
+                if required {
+                    s.problem = problem(
+                        "WARRANT_MISSING",
+                        "the workflow was started without an x-warrant header",
+                    );
+                }
+                return s;
+            }
+            Ok(Some(b)) => b,
+        };
+        match Chain::from_bytes(&bytes) {
+            Ok(c) if !c.is_empty() => s.chain = Some(c),
+            Ok(_) => {
+                s.problem = problem("WARRANT_MALFORMED", "the x-warrant chain is empty");
+                return s;
+            }
+            Err(e) => {
+                s.problem = problem(
+                    "WARRANT_MALFORMED",
+                    &format!("the x-warrant header does not decode: {e}"),
+                );
+                return s;
+            }
+        }
+        match read_fields(headers, X_WARRANT_KEY_ID) {
+            Ok(Some(id)) => match String::from_utf8(id) {
+                Ok(id) if !id.is_empty() => s.key_id = Some(id),
+                _ => {
+                    s.problem = problem(
+                        "WARRANT_MALFORMED",
+                        "the x-warrant-key-id header is not a non-empty utf-8 string",
+                    )
+                }
+            },
+            Ok(None) => {
+                s.problem = problem(
+                    "KEY_NOT_FOUND",
+                    "the workflow was started without an x-warrant-key-id header",
+                )
+            }
+            Err(e) => s.problem = problem("WARRANT_MALFORMED", &e.to_string()),
+        }
+        s
+    }
+
+    /// Why the run cannot start, if it cannot.
+    pub fn problem(&self) -> Option<&StartProblem> {
+        self.problem.as_ref()
+    }
+
+    /// The decoded chain, when present and readable.
+    pub fn chain(&self) -> Option<&Chain> {
+        self.chain.as_ref()
+    }
+
+    /// The holder key id.
+    pub fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
+    fn pass_on(&self, headers: &mut HashMap<String, Payload>) {
+        for (name, p) in &self.payloads {
+            headers.entry(name.clone()).or_insert_with(|| p.clone());
+        }
+    }
+}
+
+/// The per-run workflow interceptor; see the module docs.
+pub struct WarrantWorkflowInterceptor {
+    cfg: Arc<WarrantsConfig>,
+    start: StartWarrant,
+}
+
+impl WarrantWorkflowInterceptor {
+    /// The interceptor for one run, from its start headers.
+    pub fn new(cfg: Arc<WarrantsConfig>, start_headers: &HashMap<String, Payload>) -> Self {
+        let start = StartWarrant::capture(start_headers, cfg.require_warrant);
+        Self { cfg, start }
+    }
+
+    /// The constructor to register on a worker or replayer.
+    pub fn constructor(cfg: Arc<WarrantsConfig>) -> WorkflowInterceptorConstructor {
+        WorkflowInterceptorConstructor::new(move |view: &WorkflowContextView| {
+            Self::new(Arc::clone(&cfg), &view.raw().headers)
+        })
+    }
+
+    /// The warrant this run started with.
+    pub fn start_warrant(&self) -> &StartWarrant {
+        &self.start
+    }
+
+    /// The headers for one protected activity call: the chain and, when
+    /// it can be made, the proof. Returns `None` for calls that carry no
+    /// warrant (no warrant at start, or an unprotected activity).
+    fn activity_headers(
+        &self,
+        ctx: &WorkflowInterceptorContext,
+        activity_type: &str,
+        activity_id: &str,
+        input: &TypedInput<'_>,
+    ) -> Option<Vec<u8>> {
+        let chain = self.start.chain.as_ref()?;
+        let leaf = chain.leaf()?;
+        let quiet = ctx.is_replaying();
+        let call = match self.cfg.registry.lookup(activity_type, input) {
+            Lookup::Protected(Ok(call)) => call,
+            Lookup::Protected(Err(e)) => {
+                if !quiet {
+                    tracing::warn!(target: "warrants", activity_type, error = %e,
+                        "activity arguments unreadable; no proof attached");
+                }
+                return None;
+            }
+            Lookup::Unregistered | Lookup::Unprotected => {
+                if !quiet {
+                    tracing::warn!(target: "warrants", activity_type,
+                        "activity not in the warrants registry; no proof attached");
+                }
+                return None;
+            }
+        };
+        let key_id = self.start.key_id.as_deref()?;
+        let Some(key) = self.cfg.keys.get(key_id) else {
+            if !quiet {
+                tracing::warn!(target: "warrants", key_id,
+                    "holder key not in this worker's key store; no proof attached");
+            }
+            return None;
+        };
+        let ts = ctx.workflow_time().map(unix_secs)?;
+        let context = pop_context(ctx.workflow_id(), activity_id);
+        let pop = Pop::sign_for_leaf(&key, leaf.hash(), &call.tool, &call.args, &context, ts);
+        Some(pop.to_bytes())
+    }
+
+    fn protects(&self, activity_type: &str) -> bool {
+        self.start.chain.is_some() && !self.cfg.registry.is_unprotected(activity_type)
+    }
+}
+
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn new_activity_id(ctx: &WorkflowInterceptorContext) -> String {
+    let n: u64 = ctx.random_stream(ACTIVITY_ID_STREAM).random();
+    format!("wa-{n:016x}")
+}
+
+fn set_activity_headers(
+    headers: &mut HashMap<String, Payload>,
+    start: &StartWarrant,
+    pop: Option<Vec<u8>>,
+) {
+    if let Some(c) = start.chain.as_ref() {
+        headers.insert(X_WARRANT.to_owned(), binary_payload(c.to_bytes()));
+    }
+    match pop {
+        Some(p) => {
+            headers.insert(X_WARRANT_POP.to_owned(), binary_payload(p));
+        }
+        None => {
+            headers.remove(X_WARRANT_POP);
+        }
+    }
+}
+
+impl WorkflowInterceptor for WarrantWorkflowInterceptor {
+    fn execute<'a>(
+        &'a self,
+        _ctx: WorkflowInterceptorContext,
+        input: ExecuteWorkflowInput,
+        next: WorkflowNext<
+            'a,
+            ExecuteWorkflowInput,
+            WorkflowInterceptorFuture<'a, ExecuteWorkflowResult>,
+        >,
+    ) -> WorkflowInterceptorFuture<'a, ExecuteWorkflowResult> {
+        if let Some(p) = self.start.problem.clone() {
+            return WorkflowInterceptorFuture::new(async move {
+                Err(WorkflowTermination::failed_application(
+                    ApplicationFailure::builder(format!("warrant refused at start: {}", p.message))
+                        .type_name(p.code.to_owned())
+                        .non_retryable(true)
+                        .build(),
+                ))
+            });
+        }
+        next.run(input)
+    }
+
+    fn schedule_activity(
+        &self,
+        ctx: WorkflowInterceptorContext,
+        mut input: ScheduleActivityInput,
+        next: WorkflowNext<
+            'static,
+            ScheduleActivityInput,
+            CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
+        >,
+    ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
+        let activity_type = input.activity_type().to_owned();
+        if self.protects(&activity_type) {
+            let id = input
+                .options()
+                .activity_id
+                .clone()
+                .unwrap_or_else(|| new_activity_id(&ctx));
+            input.options_mut().activity_id = Some(id.clone());
+            let pop =
+                self.activity_headers(&ctx, &activity_type, &id, &TypedInput::Schedule(&input));
+            set_activity_headers(input.headers_mut(), &self.start, pop);
+        }
+        next.run(input)
+    }
+
+    fn schedule_local_activity(
+        &self,
+        ctx: WorkflowInterceptorContext,
+        mut input: ScheduleLocalActivityInput,
+        next: WorkflowNext<
+            'static,
+            ScheduleLocalActivityInput,
+            CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
+        >,
+    ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
+        let activity_type = input.activity_type().to_owned();
+        if self.protects(&activity_type) {
+            let id = input
+                .options()
+                .activity_id
+                .clone()
+                .unwrap_or_else(|| new_activity_id(&ctx));
+            input.options_mut().activity_id = Some(id.clone());
+            let pop = self.activity_headers(
+                &ctx,
+                &activity_type,
+                &id,
+                &TypedInput::ScheduleLocal(&input),
+            );
+            set_activity_headers(input.headers_mut(), &self.start, pop);
+        }
+        next.run(input)
+    }
+
+    fn start_child_workflow(
+        &self,
+        _ctx: WorkflowInterceptorContext,
+        mut input: StartChildWorkflowInput,
+        next: WorkflowNext<
+            'static,
+            StartChildWorkflowInput,
+            CancellableWorkflowOutboundFuture<StartChildWorkflowResult>,
+        >,
+    ) -> CancellableWorkflowOutboundFuture<StartChildWorkflowResult> {
+        self.start.pass_on(input.headers_mut());
+        next.run(input)
+    }
+
+    fn signal_workflow(
+        &self,
+        _ctx: WorkflowInterceptorContext,
+        mut input: SignalWorkflowInput,
+        next: WorkflowNext<
+            'static,
+            SignalWorkflowInput,
+            CancellableWorkflowOutboundFuture<SignalWorkflowResult>,
+        >,
+    ) -> CancellableWorkflowOutboundFuture<SignalWorkflowResult> {
+        self.start.pass_on(input.headers_mut());
+        next.run(input)
+    }
+
+    fn continue_as_new(
+        &self,
+        _ctx: SyncWorkflowInterceptorContext,
+        mut input: ContinueAsNewInput,
+        next: WorkflowNext<'static, ContinueAsNewInput, ContinueAsNewResult>,
+    ) -> ContinueAsNewResult {
+        self.start.pass_on(input.headers_mut());
+        next.run(input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers::binary_payload;
+
+    fn hdrs(pairs: &[(&str, Payload)]) -> HashMap<String, Payload> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn missing_warrant_is_a_problem_only_when_required() {
+        let s = StartWarrant::capture(&HashMap::new(), true);
+        assert_eq!(s.problem().unwrap().code, "WARRANT_MISSING");
+        let s = StartWarrant::capture(&HashMap::new(), false);
+        assert!(s.problem().is_none());
+        assert!(s.chain().is_none());
+    }
+
+    #[test]
+    fn garbage_and_bad_encoding_are_malformed_even_when_optional() {
+        for required in [true, false] {
+            let s = StartWarrant::capture(
+                &hdrs(&[(X_WARRANT, binary_payload(vec![0xff, 0x00]))]),
+                required,
+            );
+            assert_eq!(s.problem().unwrap().code, "WARRANT_MALFORMED");
+            let mut odd = binary_payload(vec![1]);
+            odd.metadata
+                .insert("encoding".into(), b"binary/encrypted".to_vec());
+            let s = StartWarrant::capture(&hdrs(&[(X_WARRANT, odd)]), required);
+            assert_eq!(s.problem().unwrap().code, "WARRANT_MALFORMED");
+        }
+    }
+
+    #[test]
+    fn key_id_must_be_present_and_text() {
+        let root = warrants::Warrant::mint_builder()
+            .holder(warrants::SigningKey::from_seed(&[2; 32]).public_key())
+            .tool_any("read_file")
+            .ttl(std::time::Duration::from_secs(60))
+            .mint(&warrants::SigningKey::from_seed(&[1; 32]))
+            .unwrap();
+        let chain = Chain::root(root);
+        let w = binary_payload(chain.to_bytes());
+        let s = StartWarrant::capture(&hdrs(&[(X_WARRANT, w.clone())]), true);
+        assert_eq!(s.problem().unwrap().code, "KEY_NOT_FOUND");
+        let s = StartWarrant::capture(
+            &hdrs(&[
+                (X_WARRANT, w.clone()),
+                (X_WARRANT_KEY_ID, binary_payload(vec![0xff])),
+            ]),
+            true,
+        );
+        assert_eq!(s.problem().unwrap().code, "WARRANT_MALFORMED");
+        let s = StartWarrant::capture(
+            &hdrs(&[
+                (X_WARRANT, w),
+                (X_WARRANT_KEY_ID, binary_payload(b"k1".to_vec())),
+            ]),
+            true,
+        );
+        assert!(s.problem().is_none());
+        assert_eq!(s.key_id(), Some("k1"));
+        assert_eq!(s.chain().unwrap().to_bytes(), chain.to_bytes());
+    }
+
+    #[test]
+    fn context_is_cbor_pair() {
+        let c = pop_context("wf", "a1");
+        assert_eq!(Value::from_cbor(&c).unwrap(), Value::list(["wf", "a1"]));
+        assert_ne!(pop_context("wf", "a1"), pop_context("wfa", "1"));
+    }
+}
