@@ -21,6 +21,9 @@ pub const TEMPORAL_CLI_ENV: &str = "TEMPORAL_CLI";
 /// How long [`DevServer::start`] waits for the frontend port.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many times [`DevServer::start`] tries fresh ports.
+pub const START_ATTEMPTS: usize = 3;
+
 /// Why the dev server could not be started.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -46,25 +49,46 @@ pub struct DevServer {
 
 impl DevServer {
     /// Start a dev server on `127.0.0.1` with free ports and wait until its
-    /// frontend listens.
+    /// frontend and HTTP ports listen. Ports are chosen free and then
+    /// released, so another process can take one before the server binds
+    /// it; the server then exits and the start is retried on new ports
+    /// (at most [`START_ATTEMPTS`] times).
     pub fn start() -> Result<Self, DevServerError> {
         let cli = find_cli().ok_or(DevServerError::CliNotFound)?;
+        let mut last = None;
+        for _ in 0..START_ATTEMPTS {
+            match Self::start_once(&cli) {
+                Ok(s) => return Ok(s),
+                Err(DevServerError::NotReady(why)) => last = Some(why),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(DevServerError::NotReady(last.unwrap_or_default()))
+    }
+
+    fn start_once(cli: &Path) -> Result<Self, DevServerError> {
         let [port, http_port, metrics_port] = free_ports()?;
-        // The supervisor starts the server in the background, then blocks
-        // reading stdin; when stdin closes (drop, or our death) it kills the
-        // server by PID and waits for it.
+        // The supervisor starts the server in the background and a watcher
+        // that blocks reading stdin; when stdin closes (drop, or our death)
+        // the watcher kills the server by PID. The supervisor exits as soon
+        // as the server does, for whatever reason, so a server that died
+        // (e.g. a port taken) is seen by `try_wait`.
+        // (Background jobs of a non-interactive shell get /dev/null as
+        // stdin, so the watcher reads the pipe through fd 3.)
         let script = r#"cli="$1"; shift
-"$cli" "$@" >/dev/null 2>&1 &
+exec 3<&0
+"$cli" "$@" >/dev/null 2>&1 3<&- &
 pid=$!
-cat >/dev/null
-kill "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+{ cat <&3 >/dev/null; kill "$pid" 2>/dev/null; } &
+watcher=$!
+wait "$pid"
+kill "$watcher" 2>/dev/null
 exit 0"#;
         let mut supervisor = Command::new("sh")
             .arg("-c")
             .arg(script)
             .arg("warrants-dev-server")
-            .arg(&cli)
+            .arg(cli)
             .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
             .args(["--port", &port.to_string()])
             .args(["--http-port", &http_port.to_string()])
@@ -79,19 +103,28 @@ exit 0"#;
             stdin,
             port,
         };
-        server.wait_listening()?;
+        server.wait_listening(&[port, http_port])?;
         Ok(server)
     }
 
-    fn wait_listening(&mut self) -> Result<(), DevServerError> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+    fn wait_listening(&mut self, ports: &[u16]) -> Result<(), DevServerError> {
         let deadline = Instant::now() + START_TIMEOUT;
+        let listening = |p: u16| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], p));
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+        };
         loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(());
-            }
             if let Some(status) = self.supervisor.try_wait()? {
                 return Err(DevServerError::NotReady(format!("exited with {status}")));
+            }
+            if ports.iter().all(|p| listening(*p)) {
+                // Listening sockets alone could belong to another process
+                // that took a port first: make sure ours is still alive.
+                std::thread::sleep(Duration::from_millis(100));
+                if let Some(status) = self.supervisor.try_wait()? {
+                    return Err(DevServerError::NotReady(format!("exited with {status}")));
+                }
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(DevServerError::NotReady(format!(

@@ -1,7 +1,7 @@
 //! Query and update headers from the client interceptor, seen by a real
 //! worker on the dev server: a workflow interceptor records the warrant
 //! header of each query and update it handles, and the accepted update's
-//! header is in the history.
+//! header is in the history; update-with-start carries it on both parts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 // The workflow macros generate public constants without doc comments.
@@ -10,8 +10,9 @@
 use std::sync::{Arc, Mutex};
 
 use temporalio_client::{
-    Client, ClientOptions, Connection, ConnectionOptions, Url, WorkflowExecuteUpdateOptions,
-    WorkflowFetchHistoryOptions, WorkflowQueryOptions, WorkflowStartOptions,
+    Client, ClientOptions, Connection, ConnectionOptions, UntypedWorkflow, Url,
+    WorkflowExecuteUpdateOptions, WorkflowFetchHistoryOptions, WorkflowIdConflictPolicy,
+    WorkflowQueryOptions, WorkflowStartOptions, WorkflowUpdateWithStartOptions,
 };
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_sdk::workflow_interceptors::{
@@ -152,10 +153,36 @@ async fn query_and_update_carry_the_warrant() {
             .into_events()
             .await
             .unwrap();
+        // Update-with-start: the scoped warrant goes on both the start and
+        // the update.
+        let uws = with_warrant(
+            scoped.clone(),
+            client.execute_update_with_start_workflow(
+                Probe::run,
+                0,
+                Probe::finish,
+                9,
+                WorkflowUpdateWithStartOptions::new(
+                    "probe-queue",
+                    "probe-2",
+                    WorkflowIdConflictPolicy::Fail,
+                )
+                .build(),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(uws, 9);
+        let events2 = client
+            .get_workflow_handle::<UntypedWorkflow>("probe-2")
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .into_events()
+            .await
+            .unwrap();
         stop();
-        events
+        (events, events2)
     };
-    let (run, events) = tokio::join!(worker.run(), drive);
+    let (run, (events, events2)) = tokio::join!(worker.run(), drive);
     run.unwrap();
 
     let seen = seen.lock().unwrap().clone();
@@ -179,4 +206,32 @@ async fn query_and_update_carry_the_warrant() {
         })
         .expect("accepted update in history");
     assert_eq!(read(Some(&accepted), X_WARRANT).unwrap(), Some(vec![0x5c]));
+
+    let started2 = events2
+        .iter()
+        .find_map(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.header.clone(),
+            _ => None,
+        })
+        .expect("update-with-start start header");
+    assert_eq!(read(Some(&started2), X_WARRANT).unwrap(), Some(vec![0x5c]));
+    let accepted2 = events2
+        .iter()
+        .find_map(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionUpdateAcceptedEventAttributes(a)) => a
+                .accepted_request
+                .as_ref()
+                .and_then(|r| r.input.as_ref())
+                .and_then(|i| i.header.clone()),
+            _ => None,
+        })
+        .expect("update-with-start update header");
+    assert_eq!(read(Some(&accepted2), X_WARRANT).unwrap(), Some(vec![0x5c]));
+    assert!(
+        seen.iter()
+            .filter(|(k, w)| k == "update" && w == &Some(vec![0x5c]))
+            .count()
+            >= 2,
+        "{seen:?}"
+    );
 }
