@@ -31,6 +31,9 @@ pub enum HeaderError {
     /// A `json/plain` payload that is not a JSON string of base64url.
     #[error("header `{0}` is not a base64url json string")]
     Json(&'static str),
+    /// A text header whose bytes are not UTF-8.
+    #[error("header `{0}` is not utf-8 text")]
+    Utf8(&'static str),
 }
 
 /// A `binary/plain` payload holding `data`.
@@ -75,6 +78,28 @@ pub fn read_fields(
                 .map(Some)
                 .map_err(|_| HeaderError::Json(name))
         }
+        _ => Err(HeaderError::Encoding(name)),
+    }
+}
+
+/// The text of header `name` (e.g. the key id): a `binary/plain` payload
+/// holds UTF-8 bytes; a `json/plain` payload is a JSON string taken as the
+/// text itself (what `temporal workflow start --headers 'x-warrant-key-id="agent"'`
+/// and other SDKs send), not base64url.
+pub fn read_text_fields(
+    fields: &HashMap<String, Payload>,
+    name: &'static str,
+) -> Result<Option<String>, HeaderError> {
+    let Some(p) = fields.get(name) else {
+        return Ok(None);
+    };
+    match p.metadata.get(ENCODING).map(Vec::as_slice) {
+        Some(BINARY) => String::from_utf8(p.data.clone())
+            .map(Some)
+            .map_err(|_| HeaderError::Utf8(name)),
+        Some(JSON) => serde_json::from_slice::<String>(&p.data)
+            .map(Some)
+            .map_err(|_| HeaderError::Json(name)),
         _ => Err(HeaderError::Encoding(name)),
     }
 }
@@ -124,6 +149,34 @@ mod tests {
             read(Some(&bad_json), X_WARRANT),
             Err(HeaderError::Json(X_WARRANT))
         );
+    }
+
+    #[test]
+    fn text_headers_read_json_strings_as_text() {
+        let json = |d: &[u8]| Payload {
+            metadata: HashMap::from([(ENCODING.to_owned(), JSON.to_vec())]),
+            data: d.to_vec(),
+            ..Default::default()
+        };
+        let f = |p: Payload| HashMap::from([(X_WARRANT_KEY_ID.to_owned(), p)]);
+        let k = X_WARRANT_KEY_ID;
+        assert_eq!(
+            read_text_fields(&f(json(b"\"QUJD\"")), k),
+            Ok(Some("QUJD".to_owned()))
+        );
+        assert_eq!(
+            read_text_fields(&f(binary_payload(b"agent".to_vec())), k),
+            Ok(Some("agent".to_owned()))
+        );
+        assert_eq!(
+            read_text_fields(&f(binary_payload(vec![0xff])), k),
+            Err(HeaderError::Utf8(k))
+        );
+        assert_eq!(
+            read_text_fields(&f(json(b"7")), k),
+            Err(HeaderError::Json(k))
+        );
+        assert_eq!(read_text_fields(&HashMap::new(), k), Ok(None));
     }
 
     #[test]

@@ -43,7 +43,9 @@ use temporalio_sdk::{WorkflowContextView, WorkflowTermination};
 use warrants::{Chain, Pop, Value};
 
 use crate::config::WarrantsConfig;
-use crate::headers::{binary_payload, read_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_POP};
+use crate::headers::{
+    binary_payload, read_fields, read_text_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_POP,
+};
 use crate::registry::{Lookup, TypedInput};
 
 /// Name of the deterministic random stream activity ids are drawn from.
@@ -121,16 +123,11 @@ impl StartWarrant {
                 return s;
             }
         }
-        match read_fields(headers, X_WARRANT_KEY_ID) {
-            Ok(Some(id)) => match String::from_utf8(id) {
-                Ok(id) if !id.is_empty() => s.key_id = Some(id),
-                _ => {
-                    s.problem = problem(
-                        "WARRANT_MALFORMED",
-                        "the x-warrant-key-id header is not a non-empty utf-8 string",
-                    )
-                }
-            },
+        match read_text_fields(headers, X_WARRANT_KEY_ID) {
+            Ok(Some(id)) if !id.is_empty() => s.key_id = Some(id),
+            Ok(Some(_)) => {
+                s.problem = problem("WARRANT_MALFORMED", "the x-warrant-key-id header is empty")
+            }
             Ok(None) => {
                 s.problem = problem(
                     "KEY_NOT_FOUND",
