@@ -9,8 +9,9 @@
 //!    `WARRANT_MISSING` (or run unchecked when warrants are not required);
 //! 4. registry: the activity type's tool and named arguments
 //!    (`ACTIVITY_NOT_REGISTERED`, `ARGS_INVALID`);
-//! 5. `x-warrant-pop` header: unreadable → `POP_INVALID`, absent →
-//!    `POP_MISSING`;
+//! 5. `x-warrant-pop` header: unreadable → `POP_INVALID`; absent →
+//!    `KEY_NOT_FOUND` when the workflow side marked that it lacked the
+//!    holder key (`x-warrant-no-key`), else `POP_MISSING`;
 //! 6. the core [`Authorizer`](warrants::Authorizer) with the proof context
 //!    CBOR `[workflow_id, activity_id]` and the window around
 //!    `ActivityInfo::scheduled_time` (fixed across server retries, so a
@@ -34,9 +35,9 @@ use temporalio_sdk::interceptors::{
 use warrants::authorizer::{Authorized, Call};
 use warrants::{Denial, Pop, PopWindow, Value};
 
-use crate::audit::{count, AuditEvent, Decision, SkipReason};
+use crate::audit::{count, AuditEvent, Decision, Scope, SkipReason};
 use crate::config::{LocalActivityPolicy, Mode, WarrantsConfig};
-use crate::headers::{read_fields, X_WARRANT, X_WARRANT_POP};
+use crate::headers::{read_fields, read_text_fields, X_WARRANT, X_WARRANT_NO_KEY, X_WARRANT_POP};
 use crate::registry::{Lookup, ToolCall, TypedInput};
 use crate::workflow::pop_context;
 
@@ -113,6 +114,14 @@ impl WarrantActivityInterceptor {
         };
         let pop = match read_fields(input.headers(), X_WARRANT_POP) {
             Err(_) => return Outcome::Deny(Denial::PopInvalid, Some(call)),
+            Ok(None) => {
+                // The workflow side says why it made no proof. The marker
+                // only names the denial; without a proof it is one anyway.
+                if let Ok(Some(key_id)) = read_text_fields(input.headers(), X_WARRANT_NO_KEY) {
+                    return Outcome::Deny(Denial::KeyNotFound { key_id }, Some(call));
+                }
+                None
+            }
             Ok(p) => p,
         };
         let reference = info.scheduled_time.map_or(now, unix_secs);
@@ -157,6 +166,7 @@ impl WarrantActivityInterceptor {
     ) -> AuditEvent {
         let info = input.activity_info();
         let mut e = AuditEvent {
+            scope: Scope::Activity,
             decision: Decision::Skip,
             skip_reason: None,
             code: None,

@@ -10,7 +10,12 @@
 //! | `warrants_activities_authorized_total` | counter | `mode`, `reason` (`warrant`, `unprotected`, `local_policy`, `no_warrant`) |
 //! | `warrants_activities_denied_total` | counter | `code`, `mode` (`enforce` or `audit`) |
 //! | `warrants_activities_authorization_seconds` | histogram | `decision` |
+//! | `warrants_workflows_refused_total` | counter | `code`, `mode` |
 //!
+//! The last one counts workflow runs refused at start (no or unreadable
+//! warrant in the start headers); each also produces an [`AuditEvent`]
+//! with [`Scope::WorkflowStart`]. Neither is repeated when the run is
+//! replayed.
 //! Events never hold argument values; the reason text shows them only
 //! when redaction is turned off in the configuration.
 
@@ -25,6 +30,19 @@ pub const METRIC_AUTHORIZED: &str = "warrants_activities_authorized_total";
 pub const METRIC_DENIED: &str = "warrants_activities_denied_total";
 /// Histogram of the time spent deciding, in seconds.
 pub const METRIC_SECONDS: &str = "warrants_activities_authorization_seconds";
+/// Counter of workflow runs refused at start, labelled by `code`.
+pub const METRIC_REFUSED_RUNS: &str = "warrants_workflows_refused_total";
+
+/// What a decision is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One activity call (attempt).
+    Activity,
+    /// The start of a workflow run (its start headers); the activity
+    /// fields of the event are empty.
+    WorkflowStart,
+}
 
 /// The outcome of one decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +83,8 @@ impl SkipReason {
 /// One authorization decision, as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEvent {
+    /// What was decided about.
+    pub scope: Scope,
     /// Allow, skip or deny.
     pub decision: Decision,
     /// Why a skipped call needed no check.
@@ -119,6 +139,14 @@ impl AuditSink for TracingSink {
         let workflow = e.workflow_id.as_deref().unwrap_or("");
         let micros = u64::try_from(e.latency.as_micros()).unwrap_or(u64::MAX);
         match e.decision {
+            Decision::Deny if e.scope == Scope::WorkflowStart => tracing::warn!(
+                target: "warrants::audit",
+                decision = "deny", code, enforced = e.enforced, workflow_id = workflow,
+                workflow_type = e.workflow_type.as_deref().unwrap_or(""),
+                run_id = e.run_id.as_deref().unwrap_or(""),
+                reason = e.reason.as_deref().unwrap_or(""),
+                "workflow run refused at start"
+            ),
             Decision::Deny => tracing::warn!(
                 target: "warrants::audit",
                 decision = "deny", code, enforced = e.enforced, tool,
@@ -176,6 +204,11 @@ impl AuditSink for MemorySink {
 
 /// Update the metrics for one event.
 pub(crate) fn count(e: &AuditEvent, mode: &'static str) {
+    if e.scope == Scope::WorkflowStart {
+        let code = e.code.unwrap_or("UNKNOWN");
+        metrics::counter!(METRIC_REFUSED_RUNS, "code" => code, "mode" => mode).increment(1);
+        return;
+    }
     match e.decision {
         Decision::Allow => {
             metrics::counter!(METRIC_AUTHORIZED, "mode" => mode, "reason" => "warrant")

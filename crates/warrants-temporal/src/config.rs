@@ -295,6 +295,28 @@ impl WarrantsConfigBuilder {
         self
     }
 
+    /// Build a configuration for a `WorkflowReplayer` only: trusted roots,
+    /// keys and the registry may be left out, since the workflow's
+    /// commands do not depend on them. `require_warrant` and `mode` must be
+    /// the ones the worker ran with: they decide whether a run without a
+    /// usable warrant failed at start. Never run a worker with it.
+    pub fn build_for_replay(self) -> crate::Warrants {
+        crate::Warrants::from_config(WarrantsConfig {
+            authorizer: Authorizer::builder().trusted_roots(self.roots).build(),
+            keys: self.keys,
+            require_warrant: self.require_warrant,
+            mode: self.mode,
+            local_policy: self.local_policy,
+            registry: self.registry,
+            redaction: self.redaction,
+            audit: self.audit,
+            proofs: self.proofs,
+            pop_before: self.pop_before,
+            pop_after: self.pop_after,
+            local_retry_grace: self.local_retry_grace,
+        })
+    }
+
     /// Check and build.
     pub fn build(self) -> Result<crate::Warrants, ConfigError> {
         if self.roots.is_empty() {

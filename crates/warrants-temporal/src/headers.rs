@@ -16,6 +16,11 @@ pub const X_WARRANT: &str = "x-warrant";
 pub const X_WARRANT_KEY_ID: &str = "x-warrant-key-id";
 /// Header carrying the proof of possession of one activity call.
 pub const X_WARRANT_POP: &str = "x-warrant-pop";
+/// Header set on an activity, instead of a proof, when the workflow side
+/// could not sign because its key store lacks the holder key; it holds the
+/// key id. It only changes which denial the activity side reports
+/// (`KEY_NOT_FOUND` rather than `POP_MISSING`).
+pub const X_WARRANT_NO_KEY: &str = "x-warrant-no-key";
 
 const ENCODING: &str = "encoding";
 const BINARY: &[u8] = b"binary/plain";

@@ -44,11 +44,32 @@ pub mod registry;
 pub mod workflow;
 
 pub use activity::WarrantActivityInterceptor;
+pub use audit::{AuditEvent, AuditSink, MemorySink, TracingSink};
 pub use client::{with_warrant, without_warrant, WarrantClientInterceptor, WarrantHeaders};
 pub use config::{ConfigError, LocalActivityPolicy, Mode, WarrantsConfig, WarrantsConfigBuilder};
 pub use keystore::KeyStore;
+pub use proofs::{MemoryProofStore, ProofStore};
 pub use registry::ActivityRegistry;
+pub use warrants::authorizer::Redaction;
 pub use workflow::WarrantWorkflowInterceptor;
+
+use temporalio_common::error::{ActivityExecutionError, IncomingError};
+use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
+
+/// The warrant denial code of a failed activity call, as workflow code sees
+/// it (`None` when the failure is not a warrant denial). A remote activity's
+/// denial is the failure's cause; a local activity's is the failure itself;
+/// this reads both.
+pub fn denial_code(err: &ActivityExecutionError) -> Option<&str> {
+    let code = match err.cause() {
+        Some(IncomingError::Application(a)) => a.type_name(),
+        _ => match err.failure().and_then(|f| f.failure_info.as_ref()) {
+            Some(FailureInfo::ApplicationFailureInfo(i)) => Some(i.r#type.as_str()),
+            _ => None,
+        },
+    }?;
+    warrants::Denial::CODES.contains(&code).then_some(code)
+}
 
 /// A built configuration, cheap to clone, that wires workers and
 /// replayers.
@@ -93,6 +114,16 @@ impl Warrants {
         options
             .activity_inbound_interceptor(self.activity_interceptor())
             .workflow_interceptor(self.workflow_interceptor())
+    }
+
+    /// A configuration for replaying histories of workers that ran with
+    /// the defaults (`require_warrant(true)`, `Mode::Enforce`): no trusted
+    /// root, no keys, no registry, since the workflow's commands depend on
+    /// none of them. For other settings use
+    /// [`WarrantsConfigBuilder::build_for_replay`]. Never run a worker
+    /// with it: it trusts nothing.
+    pub fn for_replay() -> Self {
+        WarrantsConfig::builder().build_for_replay()
     }
 
     /// Add the workflow interceptor to a replayer's options, so histories

@@ -10,24 +10,28 @@
 //!   and unreadable (`WARRANT_MISSING`, `WARRANT_MALFORMED`,
 //!   `KEY_NOT_FOUND` for a missing key-id header). The check looks at the
 //!   start headers only, never at keys or clocks, so it decides the same
-//!   way on every replay.
-//! - `schedule_activity` / `schedule_local_activity`: for a protected
-//!   activity, fixes the activity id (the caller's, or `wa-<16 hex>` from a
-//!   named deterministic random stream), reads the typed input through the
+//!   way on every replay. The refusal is audited and counted (not again on
+//!   replay); in audit mode the run goes on.
+//! - `schedule_activity` / `schedule_local_activity`: in a run with a
+//!   warrant, fixes every activity's id (the caller's, or `wa-<16 hex>` from
+//!   a named deterministic random stream; ids do not depend on the registry,
+//!   so the replayer needs none). For a protected activity it reads the
+//!   typed input through the
 //!   [`ActivityRegistry`](crate::registry::ActivityRegistry), signs the
 //!   proof with the holder key (workflow time, tool, arguments, context =
 //!   CBOR `[workflow_id, activity_id]`) and sets `x-warrant` and
 //!   `x-warrant-pop`. Anything that prevents the proof (unknown key,
-//!   unregistered activity, unreadable arguments) only leaves the proof out:
-//!   the activity side then denies with a code, and the workflow's commands
-//!   stay the same on replay whatever keys the replaying worker holds.
+//!   unregistered activity, unreadable arguments) only leaves the proof out
+//!   (with `x-warrant-no-key` naming a missing key): the activity side then
+//!   denies with a code, and the workflow's commands stay the same on
+//!   replay whatever keys the replaying worker holds.
 //! - `continue_as_new`, `start_child_workflow`, `signal_workflow`: pass the
 //!   start's `x-warrant` and `x-warrant-key-id` on unchanged (attenuation
 //!   for children is a later feature).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use temporalio_common::error::ApplicationFailure;
 use temporalio_common::protos::temporal::api::common::v1::Payload;
@@ -42,9 +46,11 @@ use temporalio_sdk::workflow_interceptors::{
 use temporalio_sdk::{WorkflowContextView, WorkflowTermination};
 use warrants::{Chain, Pop, Value};
 
-use crate::config::WarrantsConfig;
+use crate::audit::{count, AuditEvent, Decision, Scope};
+use crate::config::{Mode, WarrantsConfig};
 use crate::headers::{
-    binary_payload, read_fields, read_text_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_POP,
+    binary_payload, read_fields, read_text_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_NO_KEY,
+    X_WARRANT_POP,
 };
 use crate::registry::{Lookup, TypedInput};
 
@@ -186,18 +192,17 @@ impl WarrantWorkflowInterceptor {
         &self.start
     }
 
-    /// The headers for one protected activity call: the chain and, when
-    /// it can be made, the proof. Returns `None` for calls that carry no
-    /// warrant (no warrant at start, or an unprotected activity).
-    fn activity_headers(
+    /// The proof for one protected activity call, or why there is none.
+    fn activity_proof(
         &self,
         ctx: &WorkflowInterceptorContext,
         activity_type: &str,
         activity_id: &str,
         input: &TypedInput<'_>,
-    ) -> Option<Vec<u8>> {
-        let chain = self.start.chain.as_ref()?;
-        let leaf = chain.leaf()?;
+    ) -> Proof {
+        let Some(leaf) = self.start.chain.as_ref().and_then(Chain::leaf) else {
+            return Proof::None;
+        };
         let quiet = ctx.is_replaying();
         let call = match self.cfg.registry.lookup(activity_type, input) {
             Lookup::Protected(Ok(call)) => call,
@@ -206,33 +211,73 @@ impl WarrantWorkflowInterceptor {
                     tracing::warn!(target: "warrants", activity_type, error = %e,
                         "activity arguments unreadable; no proof attached");
                 }
-                return None;
+                return Proof::None;
             }
             Lookup::Unregistered | Lookup::Unprotected => {
                 if !quiet {
                     tracing::warn!(target: "warrants", activity_type,
                         "activity not in the warrants registry; no proof attached");
                 }
-                return None;
+                return Proof::None;
             }
         };
-        let key_id = self.start.key_id.as_deref()?;
+        let Some(key_id) = self.start.key_id.as_deref() else {
+            return Proof::None;
+        };
         let Some(key) = self.cfg.keys.get(key_id) else {
             if !quiet {
                 tracing::warn!(target: "warrants", key_id,
                     "holder key not in this worker's key store; no proof attached");
             }
-            return None;
+            return Proof::NoKey(key_id.to_owned());
         };
-        let ts = ctx.workflow_time().map(unix_secs)?;
+        let Some(ts) = ctx.workflow_time().map(unix_secs) else {
+            return Proof::None;
+        };
         let context = pop_context(ctx.workflow_id(), activity_id);
         let pop = Pop::sign_for_leaf(&key, leaf.hash(), &call.tool, &call.args, &context, ts);
-        Some(pop.to_bytes())
+        Proof::Signed(pop.to_bytes())
     }
 
     fn protects(&self, activity_type: &str) -> bool {
         self.start.chain.is_some() && !self.cfg.registry.is_unprotected(activity_type)
     }
+
+    /// Record a refused start (not on replay: it was recorded live).
+    fn record_refusal(&self, ctx: &WorkflowInterceptorContext, p: &StartProblem) {
+        if ctx.is_replaying() {
+            return;
+        }
+        let e = AuditEvent {
+            scope: Scope::WorkflowStart,
+            decision: Decision::Deny,
+            skip_reason: None,
+            code: Some(p.code),
+            reason: Some(p.message.clone()),
+            enforced: self.cfg.mode == Mode::Enforce,
+            tool: None,
+            activity_type: String::new(),
+            activity_id: String::new(),
+            is_local: false,
+            attempt: 0,
+            workflow_id: Some(ctx.workflow_id().to_owned()),
+            workflow_type: Some(ctx.workflow_type().to_owned()),
+            run_id: Some(ctx.run_id().to_owned()),
+            warrant_id: None,
+            chain_depth: None,
+            latency: Duration::ZERO,
+        };
+        self.cfg.audit.record(&e);
+        count(&e, self.cfg.mode.label());
+    }
+}
+
+/// What the workflow side attaches for one protected activity.
+enum Proof {
+    Signed(Vec<u8>),
+    /// The key store lacks this holder key id.
+    NoKey(String),
+    None,
 }
 
 fn unix_secs(t: SystemTime) -> u64 {
@@ -244,28 +289,27 @@ fn new_activity_id(ctx: &WorkflowInterceptorContext) -> String {
     format!("wa-{n:016x}")
 }
 
-fn set_activity_headers(
-    headers: &mut HashMap<String, Payload>,
-    start: &StartWarrant,
-    pop: Option<Vec<u8>>,
-) {
+fn set_activity_headers(headers: &mut HashMap<String, Payload>, start: &StartWarrant, pop: Proof) {
     if let Some(c) = start.chain.as_ref() {
         headers.insert(X_WARRANT.to_owned(), binary_payload(c.to_bytes()));
     }
+    headers.remove(X_WARRANT_POP);
+    headers.remove(X_WARRANT_NO_KEY);
     match pop {
-        Some(p) => {
+        Proof::Signed(p) => {
             headers.insert(X_WARRANT_POP.to_owned(), binary_payload(p));
         }
-        None => {
-            headers.remove(X_WARRANT_POP);
+        Proof::NoKey(id) => {
+            headers.insert(X_WARRANT_NO_KEY.to_owned(), binary_payload(id.into_bytes()));
         }
+        Proof::None => {}
     }
 }
 
 impl WorkflowInterceptor for WarrantWorkflowInterceptor {
     fn execute<'a>(
         &'a self,
-        _ctx: WorkflowInterceptorContext,
+        ctx: WorkflowInterceptorContext,
         input: ExecuteWorkflowInput,
         next: WorkflowNext<
             'a,
@@ -274,6 +318,10 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
         >,
     ) -> WorkflowInterceptorFuture<'a, ExecuteWorkflowResult> {
         if let Some(p) = self.start.problem.clone() {
+            self.record_refusal(&ctx, &p);
+            if self.cfg.mode == Mode::Audit {
+                return next.run(input);
+            }
             return WorkflowInterceptorFuture::new(async move {
                 Err(WorkflowTermination::failed_application(
                     ApplicationFailure::builder(format!("warrant refused at start: {}", p.message))
@@ -296,17 +344,19 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
-        let activity_type = input.activity_type().to_owned();
-        if self.protects(&activity_type) {
+        if self.start.chain.is_some() {
             let id = input
                 .options()
                 .activity_id
                 .clone()
                 .unwrap_or_else(|| new_activity_id(&ctx));
             input.options_mut().activity_id = Some(id.clone());
-            let pop =
-                self.activity_headers(&ctx, &activity_type, &id, &TypedInput::Schedule(&input));
-            set_activity_headers(input.headers_mut(), &self.start, pop);
+            let activity_type = input.activity_type().to_owned();
+            if self.protects(&activity_type) {
+                let pop =
+                    self.activity_proof(&ctx, &activity_type, &id, &TypedInput::Schedule(&input));
+                set_activity_headers(input.headers_mut(), &self.start, pop);
+            }
         }
         next.run(input)
     }
@@ -321,21 +371,23 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
-        let activity_type = input.activity_type().to_owned();
-        if self.protects(&activity_type) {
+        if self.start.chain.is_some() {
             let id = input
                 .options()
                 .activity_id
                 .clone()
                 .unwrap_or_else(|| new_activity_id(&ctx));
             input.options_mut().activity_id = Some(id.clone());
-            let pop = self.activity_headers(
-                &ctx,
-                &activity_type,
-                &id,
-                &TypedInput::ScheduleLocal(&input),
-            );
-            set_activity_headers(input.headers_mut(), &self.start, pop);
+            let activity_type = input.activity_type().to_owned();
+            if self.protects(&activity_type) {
+                let pop = self.activity_proof(
+                    &ctx,
+                    &activity_type,
+                    &id,
+                    &TypedInput::ScheduleLocal(&input),
+                );
+                set_activity_headers(input.headers_mut(), &self.start, pop);
+            }
         }
         next.run(input)
     }

@@ -32,14 +32,14 @@ use temporalio_sdk::workflow_interceptors::{
 use temporalio_sdk::WorkerOptions;
 use warrants::constraint::{Subpath, Wildcard};
 use warrants::{Chain, SigningKey, Warrant};
-use warrants_temporal::audit::{AuditSink, Decision, MemorySink, SkipReason};
+use warrants_temporal::audit::{AuditSink, Decision, MemorySink, Scope, SkipReason};
 use warrants_temporal::dev_server::DevServer;
 use warrants_temporal::headers::{
-    binary_payload, read_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_POP,
+    binary_payload, read_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_NO_KEY, X_WARRANT_POP,
 };
 use warrants_temporal::{
-    with_warrant, KeyStore, LocalActivityPolicy, Mode, WarrantClientInterceptor, WarrantHeaders,
-    Warrants, WarrantsConfigBuilder,
+    with_warrant, without_warrant, KeyStore, LocalActivityPolicy, Mode, WarrantClientInterceptor,
+    WarrantHeaders, Warrants, WarrantsConfigBuilder,
 };
 
 use support::*;
@@ -300,12 +300,17 @@ async fn assert_fails_at_start(client: &Client, sink: &MemorySink, id: &str, cod
         "no activity may be scheduled"
     );
     assert!(ran(id).is_empty(), "no activity body may run");
-    assert!(
-        sink.events()
-            .iter()
-            .all(|e| e.workflow_id.as_deref() != Some(id)),
-        "no activity decision may be taken"
-    );
+    // Exactly one audit event for this workflow: the refused start.
+    let mine: Vec<_> = sink
+        .events()
+        .into_iter()
+        .filter(|e| e.workflow_id.as_deref() == Some(id))
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].scope, Scope::WorkflowStart);
+    assert_eq!(mine[0].decision, Decision::Deny);
+    assert_eq!(mine[0].code, Some(code));
+    assert!(mine[0].enforced);
 }
 
 fn plan_read_and_ping() -> Plan {
@@ -532,7 +537,8 @@ async fn wrong_or_unknown_holder_key() {
         let wrong = run_plan(&client, q, "wf-wrong-key", plan()).await.unwrap();
         // A key id the worker's store does not hold: the workflow still
         // runs (deciding on keys would break replay on workers with other
-        // keys), the proof is left out, the activity side denies.
+        // keys), the proof is left out, the activity side denies
+        // KEY_NOT_FOUND (from the x-warrant-no-key marker).
         let ghost = with_warrant(
             WarrantHeaders::new(&agent_chain(), "ghost"),
             run_plan(&client, q, "wf-ghost-key", plan()),
@@ -545,13 +551,20 @@ async fn wrong_or_unknown_holder_key() {
     let wrong_events = history(&client, "wf-wrong-key").await;
     assert_all_denied(&wrong, &wrong_events, &sink, "wf-wrong-key", "POP_INVALID");
     let ghost_events = history(&client, "wf-ghost-key").await;
-    assert_all_denied(&ghost, &ghost_events, &sink, "wf-ghost-key", "POP_MISSING");
-    // The chain travelled, the proof did not.
+    assert_all_denied(
+        &ghost,
+        &ghost_events,
+        &sink,
+        "wf-ghost-key",
+        "KEY_NOT_FOUND",
+    );
+    // The chain travelled, the proof did not; the marker names the key id.
     let s = scheduled(&ghost_events);
     assert_eq!(s.len(), 1);
     let fields = &s[0].header.as_ref().unwrap().fields;
     assert!(fields.contains_key(X_WARRANT));
     assert!(!fields.contains_key(X_WARRANT_POP));
+    assert_eq!(fields[X_WARRANT_NO_KEY].data, b"ghost".to_vec());
 }
 
 // ---------------------------------------------------------------------------
@@ -891,8 +904,8 @@ async fn audit_mode_records_the_denial_and_runs_the_body() {
     let w = config(&sink).mode(Mode::Audit).build().unwrap();
     let q = "authz-audit";
     let id = "wf-audit";
-    let out = with_worker(&client, worker_options(q, &w), async {
-        run_plan(
+    let (out, unwarranted) = with_worker(&client, worker_options(q, &w), async {
+        let out = run_plan(
             &client,
             q,
             id,
@@ -902,9 +915,44 @@ async fn audit_mode_records_the_denial_and_runs_the_body() {
             ]),
         )
         .await
-        .unwrap()
+        .unwrap();
+        // Without a warrant the run is not failed at start in audit mode:
+        // the refusal and each call are recorded, and everything runs.
+        let unwarranted = without_warrant(run_plan(
+            &client,
+            q,
+            "wf-audit-none",
+            Plan::new(vec![Step::Read("/data/in/z.txt".into())]),
+        ))
+        .await
+        .unwrap();
+        (out, unwarranted)
     })
     .await;
+    assert_eq!(unwarranted, vec!["ok:contents of /data/in/z.txt"]);
+    let none: Vec<_> = sink
+        .events()
+        .into_iter()
+        .filter(|e| e.workflow_id.as_deref() == Some("wf-audit-none"))
+        .map(|e| (e.scope, e.decision, e.code, e.enforced))
+        .collect();
+    assert_eq!(
+        none,
+        vec![
+            (
+                Scope::WorkflowStart,
+                Decision::Deny,
+                Some("WARRANT_MISSING"),
+                false
+            ),
+            (
+                Scope::Activity,
+                Decision::Deny,
+                Some("WARRANT_MISSING"),
+                false
+            ),
+        ]
+    );
     assert_eq!(
         out,
         vec![
@@ -919,7 +967,11 @@ async fn audit_mode_records_the_denial_and_runs_the_body() {
             ("FsActs::read_file".to_owned(), 1)
         ]
     );
-    let events = sink.events();
+    let events: Vec<_> = sink
+        .events()
+        .into_iter()
+        .filter(|e| e.workflow_id.as_deref() == Some(id))
+        .collect();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].decision, Decision::Deny);
     assert_eq!(events[0].code, Some("CONSTRAINT_VIOLATED"));

@@ -20,10 +20,13 @@ use metrics_util::MetricKind;
 use warrants::constraint::Subpath;
 use warrants::{Chain, Warrant};
 use warrants_temporal::audit::{
-    AuditSink, Decision, MemorySink, METRIC_AUTHORIZED, METRIC_DENIED, METRIC_SECONDS,
+    AuditSink, Decision, MemorySink, Scope, METRIC_AUTHORIZED, METRIC_DENIED, METRIC_REFUSED_RUNS,
+    METRIC_SECONDS,
 };
 use warrants_temporal::dev_server::DevServer;
-use warrants_temporal::{KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants};
+use warrants_temporal::{
+    without_warrant, KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants,
+};
 
 use support::*;
 
@@ -78,8 +81,8 @@ async fn counters_and_latency_histogram() {
         .unwrap();
     let q = "metrics";
     let id = "wf-metrics";
-    let out = with_worker(&client, worker_options(q, &w), async {
-        run_plan(
+    let (out, refused) = with_worker(&client, worker_options(q, &w), async {
+        let out = run_plan(
             &client,
             q,
             id,
@@ -91,9 +94,13 @@ async fn counters_and_latency_histogram() {
             ]),
         )
         .await
-        .unwrap()
+        .unwrap();
+        // A run without a warrant is refused at start and counted once.
+        let refused = without_warrant(run_plan(&client, q, "wf-refused", Plan::default())).await;
+        (out, refused)
     })
     .await;
+    assert!(refused.unwrap_err().contains("WARRANT_MISSING"));
     assert_eq!(
         out,
         vec![
@@ -103,8 +110,13 @@ async fn counters_and_latency_histogram() {
             "denied:TOOL_NOT_GRANTED",
         ]
     );
-    let decisions = sink.events();
+    let (decisions, starts): (Vec<_>, Vec<_>) = sink
+        .events()
+        .into_iter()
+        .partition(|e| e.scope == Scope::Activity);
     assert_eq!(decisions.len(), 4);
+    assert_eq!(starts.len(), 1);
+    assert_eq!(starts[0].code, Some("WARRANT_MISSING"));
 
     // One snapshot (it drains histograms).
     let mut counters = BTreeMap::new();
@@ -145,6 +157,10 @@ async fn counters_and_latency_histogram() {
             format!("{METRIC_DENIED}{{code=TOOL_NOT_GRANTED,mode=enforce}}"),
             1,
         ),
+        (
+            format!("{METRIC_REFUSED_RUNS}{{code=WARRANT_MISSING,mode=enforce}}"),
+            1,
+        ),
     ]);
     assert_eq!(counters, expected_counters);
     assert_eq!(
@@ -153,6 +169,7 @@ async fn counters_and_latency_histogram() {
     );
     assert_eq!(METRIC_DENIED, "warrants_activities_denied_total");
     assert_eq!(METRIC_SECONDS, "warrants_activities_authorization_seconds");
+    assert_eq!(METRIC_REFUSED_RUNS, "warrants_workflows_refused_total");
 
     // One latency sample per decision, labelled by the decision.
     let samples: BTreeMap<String, usize> = histograms

@@ -28,8 +28,7 @@ use temporalio_client::{
     WorkflowFetchHistoryOptions, WorkflowGetResultOptions, WorkflowStartOptions,
 };
 use temporalio_common::data_converters::DataConverter;
-use temporalio_common::error::{ActivityExecutionError, ApplicationFailure, IncomingError};
-use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
+use temporalio_common::error::{ActivityExecutionError, ApplicationFailure};
 use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_sdk::activities::{activities, ActivityContext, ActivityError};
 use temporalio_sdk::workflows::{workflow, workflow_methods};
@@ -178,18 +177,9 @@ impl Plan {
 pub fn outcome<T: std::fmt::Display>(r: Result<T, ActivityExecutionError>) -> String {
     match r {
         Ok(v) => format!("ok:{v}"),
-        // Remote activities carry the application failure as the cause;
-        // local activities hand it over as the top-level failure.
-        Err(e) => match e.cause() {
-            Some(IncomingError::Application(a)) if a.type_name().is_some() => {
-                format!("denied:{}", a.type_name().unwrap_or_default())
-            }
-            _ => match e.failure().and_then(|f| f.failure_info.as_ref()) {
-                Some(FailureInfo::ApplicationFailureInfo(i)) if !i.r#type.is_empty() => {
-                    format!("denied:{}", i.r#type)
-                }
-                _ => format!("failed:{e}"),
-            },
+        Err(e) => match warrants_temporal::denial_code(&e) {
+            Some(code) => format!("denied:{code}"),
+            None => format!("failed:{e}"),
         },
     }
 }

@@ -151,6 +151,28 @@ pub enum Redaction {
 }
 
 impl Denial {
+    /// Every code [`Denial::code`] can return.
+    pub const CODES: &'static [&'static str] = &[
+        "WARRANT_MISSING",
+        "WARRANT_MALFORMED",
+        "WARRANT_EXPIRED",
+        "NOT_YET_VALID",
+        "UNTRUSTED_ROOT",
+        "CHAIN_INVALID",
+        "CHAIN_TOO_DEEP",
+        "REVOKED",
+        "TOOL_NOT_GRANTED",
+        "CONSTRAINT_VIOLATED",
+        "POP_MISSING",
+        "POP_INVALID",
+        "POP_STALE",
+        "POP_REPLAYED",
+        "KEY_NOT_FOUND",
+        "LOCAL_ACTIVITY_BLOCKED",
+        "ACTIVITY_NOT_REGISTERED",
+        "ARGS_INVALID",
+    ];
+
     /// Stable machine code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -214,4 +236,73 @@ pub fn render_violations(
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constraint::ViolationKind;
+
+    #[test]
+    fn codes_lists_every_variant_once() {
+        let violation = ArgViolation {
+            link: 0,
+            arg: "a".into(),
+            kind: ViolationKind::Missing,
+        };
+        let all = [
+            Denial::WarrantMissing,
+            Denial::WarrantMalformed {
+                reason: String::new(),
+            },
+            Denial::WarrantExpired {
+                link: 0,
+                expires_at: 0,
+                now: 0,
+            },
+            Denial::NotYetValid {
+                link: 0,
+                issued_at: 0,
+                now: 0,
+            },
+            Denial::UntrustedRoot,
+            Denial::ChainInvalid {
+                link: 0,
+                rule: LinkRule::BadSignature,
+            },
+            Denial::ChainTooDeep { links: 0, max: 0 },
+            Denial::Revoked {
+                link: 0,
+                id: WarrantId([0; 16]),
+            },
+            Denial::ToolNotGranted {
+                tool: String::new(),
+                link: 0,
+            },
+            Denial::ConstraintViolated {
+                tool: String::new(),
+                violation,
+            },
+            Denial::PopMissing,
+            Denial::PopInvalid,
+            Denial::PopStale {
+                ts: 0,
+                from: 0,
+                to: 0,
+            },
+            Denial::PopReplayed,
+            Denial::KeyNotFound {
+                key_id: String::new(),
+            },
+            Denial::LocalActivityBlocked,
+            Denial::ActivityNotRegistered {
+                activity: String::new(),
+            },
+            Denial::ArgsInvalid {
+                reason: String::new(),
+            },
+        ];
+        let codes: Vec<&str> = all.iter().map(Denial::code).collect();
+        assert_eq!(codes, Denial::CODES);
+    }
 }
