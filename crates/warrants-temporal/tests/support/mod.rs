@@ -129,12 +129,16 @@ impl FsActs {
     }
 }
 
-/// The registry every test worker uses: `ping` is unprotected.
+/// The registry every test worker uses: `ping` is unprotected, and
+/// `flaky_read` is the `read_file` tool with its `path` only (`fail_times`
+/// is test plumbing, not an argument the warrant constrains).
 pub fn registry() -> ActivityRegistry {
     ActivityRegistry::new()
         .protect(FsActs::read_file, "read_file")
         .protect(FsActs::write_file, "write_file")
-        .protect(FsActs::flaky_read, "read_file")
+        .protect_with(FsActs::flaky_read, "read_file", |a: &FlakyArgs| {
+            Ok(warrants::Value::map([("path", a.path.as_str())]))
+        })
         .unprotected(FsActs::ping)
 }
 
