@@ -11,6 +11,7 @@
 //! | `warrants_activities_denied_total` | counter | `code`, `mode` (`enforce` or `audit`) |
 //! | `warrants_activities_authorization_seconds` | histogram | `decision` |
 //! | `warrants_workflows_refused_total` | counter | `code`, `mode` |
+//! | `warrants_messages_denied_total` | counter | `kind` (`signal`, `update`), `code` |
 //!
 //! The last one counts workflow runs refused at start (no or unreadable
 //! warrant in the start headers); each also produces an [`AuditEvent`]
@@ -32,6 +33,14 @@ pub const METRIC_DENIED: &str = "warrants_activities_denied_total";
 pub const METRIC_SECONDS: &str = "warrants_activities_authorization_seconds";
 /// Counter of workflow runs refused at start, labelled by `code`.
 pub const METRIC_REFUSED_RUNS: &str = "warrants_workflows_refused_total";
+/// Counter of signals dropped and updates rejected, labelled by `kind`
+/// (`signal`, `update`) and `code`.
+pub const METRIC_MESSAGES_DENIED: &str = "warrants_messages_denied_total";
+
+/// Code of a signal dropped because its name is not allowed.
+pub const SIGNAL_NOT_ALLOWED: &str = "SIGNAL_NOT_ALLOWED";
+/// Code of an update rejected because its name is not allowed.
+pub const UPDATE_NOT_ALLOWED: &str = "UPDATE_NOT_ALLOWED";
 
 /// What a decision is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,6 +51,11 @@ pub enum Scope {
     /// The start of a workflow run (its start headers); the activity
     /// fields of the event are empty.
     WorkflowStart,
+    /// A signal; `activity_type` holds the signal name.
+    Signal,
+    /// An update; `activity_type` holds the update name and `activity_id`
+    /// the update id.
+    Update,
 }
 
 /// The outcome of one decision.
@@ -139,6 +153,11 @@ impl AuditSink for TracingSink {
         let workflow = e.workflow_id.as_deref().unwrap_or("");
         let micros = u64::try_from(e.latency.as_micros()).unwrap_or(u64::MAX);
         match e.decision {
+            Decision::Deny if matches!(e.scope, Scope::Signal | Scope::Update) => tracing::warn!(
+                target: "warrants::audit",
+                decision = "deny", code, name = %e.activity_type, id = %e.activity_id,
+                workflow_id = workflow, "workflow message refused"
+            ),
             Decision::Deny if e.scope == Scope::WorkflowStart => tracing::warn!(
                 target: "warrants::audit",
                 decision = "deny", code, enforced = e.enforced, workflow_id = workflow,
@@ -204,10 +223,22 @@ impl AuditSink for MemorySink {
 
 /// Update the metrics for one event.
 pub(crate) fn count(e: &AuditEvent, mode: &'static str) {
-    if e.scope == Scope::WorkflowStart {
-        let code = e.code.unwrap_or("UNKNOWN");
-        metrics::counter!(METRIC_REFUSED_RUNS, "code" => code, "mode" => mode).increment(1);
-        return;
+    let code = e.code.unwrap_or("UNKNOWN");
+    match e.scope {
+        Scope::WorkflowStart => {
+            metrics::counter!(METRIC_REFUSED_RUNS, "code" => code, "mode" => mode).increment(1);
+            return;
+        }
+        Scope::Signal | Scope::Update => {
+            let kind = if e.scope == Scope::Signal {
+                "signal"
+            } else {
+                "update"
+            };
+            metrics::counter!(METRIC_MESSAGES_DENIED, "kind" => kind, "code" => code).increment(1);
+            return;
+        }
+        Scope::Activity => {}
     }
     match e.decision {
         Decision::Allow => {

@@ -9,6 +9,7 @@
 //! let opts = warrants.wire_worker(WorkerOptions::new("queue").register_activities(acts)).build();
 //! ```
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use warrants::authorizer::Redaction;
@@ -105,6 +106,8 @@ pub struct WarrantsConfig {
     pub(crate) pop_before: u64,
     pub(crate) pop_after: u64,
     pub(crate) local_retry_grace: u64,
+    pub(crate) signals: Option<HashSet<String>>,
+    pub(crate) updates: Option<HashSet<String>>,
 }
 
 impl std::fmt::Debug for WarrantsConfig {
@@ -119,6 +122,8 @@ impl std::fmt::Debug for WarrantsConfig {
             .field("pop_before", &self.pop_before)
             .field("pop_after", &self.pop_after)
             .field("local_retry_grace", &self.local_retry_grace)
+            .field("signals", &self.signals)
+            .field("updates", &self.updates)
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +153,16 @@ impl WarrantsConfig {
     pub fn mode(&self) -> Mode {
         self.mode
     }
+
+    /// Whether the signal `name` is accepted.
+    pub fn signal_allowed(&self, name: &str) -> bool {
+        self.signals.as_ref().is_none_or(|s| s.contains(name))
+    }
+
+    /// Whether the update `name` is accepted.
+    pub fn update_allowed(&self, name: &str) -> bool {
+        self.updates.as_ref().is_none_or(|s| s.contains(name))
+    }
 }
 
 /// Builds a [`WarrantsConfig`] (returned inside [`crate::Warrants`]).
@@ -168,6 +183,8 @@ pub struct WarrantsConfigBuilder {
     pop_after: u64,
     local_retry_grace: u64,
     revocations: Vec<warrants::RevocationList>,
+    signals: Option<HashSet<String>>,
+    updates: Option<HashSet<String>>,
 }
 
 impl Default for WarrantsConfigBuilder {
@@ -188,6 +205,8 @@ impl Default for WarrantsConfigBuilder {
             pop_after: DEFAULT_POP_AFTER_SECS,
             local_retry_grace: DEFAULT_LOCAL_RETRY_GRACE_SECS,
             revocations: Vec::new(),
+            signals: None,
+            updates: None,
         }
     }
 }
@@ -289,6 +308,28 @@ impl WarrantsConfigBuilder {
         self
     }
 
+    /// Accept only these signal names (default: every signal). A signal
+    /// not listed is dropped before its handler runs (the workflow task does
+    /// not fail; Temporal cannot refuse a signal), audited and counted.
+    /// Applies to every workflow type on the worker.
+    pub fn allow_signals<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.signals
+            .get_or_insert_with(HashSet::new)
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accept only these update names (default: every update). An update
+    /// not listed is rejected by its validator when the workflow defines
+    /// one (nothing reaches history), else failed in its handler (the
+    /// update is recorded as accepted and failed); audited and counted.
+    pub fn allow_updates<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.updates
+            .get_or_insert_with(HashSet::new)
+            .extend(names.into_iter().map(Into::into));
+        self
+    }
+
     /// Install a root-signed revocation list at start.
     pub fn revocation_list(mut self, list: warrants::RevocationList) -> Self {
         self.revocations.push(list);
@@ -314,6 +355,8 @@ impl WarrantsConfigBuilder {
             pop_before: self.pop_before,
             pop_after: self.pop_after,
             local_retry_grace: self.local_retry_grace,
+            signals: self.signals,
+            updates: self.updates,
         })
     }
 
@@ -348,6 +391,8 @@ impl WarrantsConfigBuilder {
             pop_before: self.pop_before,
             pop_after: self.pop_after,
             local_retry_grace: self.local_retry_grace,
+            signals: self.signals,
+            updates: self.updates,
         }))
     }
 }

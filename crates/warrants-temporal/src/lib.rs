@@ -41,6 +41,7 @@ pub mod headers;
 pub mod keystore;
 pub mod proofs;
 pub mod registry;
+pub mod stage;
 pub mod workflow;
 
 pub use activity::WarrantActivityInterceptor;
@@ -50,6 +51,7 @@ pub use config::{ConfigError, LocalActivityPolicy, Mode, WarrantsConfig, Warrant
 pub use keystore::KeyStore;
 pub use proofs::{MemoryProofStore, ProofStore};
 pub use registry::ActivityRegistry;
+pub use stage::{delegate, under, Delegation, DelegationError, StageWarrant};
 pub use warrants::authorizer::Redaction;
 pub use workflow::WarrantWorkflowInterceptor;
 

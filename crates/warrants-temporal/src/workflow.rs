@@ -30,6 +30,7 @@
 //!   for children is a later feature).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -37,22 +38,25 @@ use temporalio_common::error::ApplicationFailure;
 use temporalio_common::protos::temporal::api::common::v1::Payload;
 use temporalio_sdk::workflow_interceptors::{
     CancellableWorkflowOutboundFuture, ContinueAsNewInput, ContinueAsNewResult,
-    ExecuteWorkflowInput, ExecuteWorkflowResult, ScheduleActivityInput, ScheduleActivityResult,
+    ExecuteWorkflowInput, ExecuteWorkflowResult, HandleSignalInput, HandleSignalResult,
+    HandleUpdateInput, HandleUpdateResult, ScheduleActivityInput, ScheduleActivityResult,
     ScheduleLocalActivityInput, SignalWorkflowInput, SignalWorkflowResult, StartChildWorkflowInput,
-    StartChildWorkflowResult, SyncWorkflowInterceptorContext, WorkflowInterceptor,
-    WorkflowInterceptorConstructor, WorkflowInterceptorContext, WorkflowInterceptorFuture,
-    WorkflowNext,
+    StartChildWorkflowResult, SyncWorkflowInterceptorContext, ValidateUpdateInput,
+    ValidateUpdateResult, WorkflowInterceptor, WorkflowInterceptorConstructor,
+    WorkflowInterceptorContext, WorkflowInterceptorFuture, WorkflowNext,
 };
+use temporalio_sdk::workflows::WorkflowError;
 use temporalio_sdk::{WorkflowContextView, WorkflowTermination};
 use warrants::{Chain, Pop, Value};
 
-use crate::audit::{count, AuditEvent, Decision, Scope};
+use crate::audit::{count, AuditEvent, Decision, Scope, SIGNAL_NOT_ALLOWED, UPDATE_NOT_ALLOWED};
 use crate::config::{Mode, WarrantsConfig};
 use crate::headers::{
     binary_payload, read_fields, read_text_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_NO_KEY,
     X_WARRANT_POP,
 };
 use crate::registry::{Lookup, TypedInput};
+use crate::stage::{ActiveWarrant, Runtime, RuntimeKey, StageWarrant};
 
 /// Name of the deterministic random stream activity ids are drawn from.
 pub const ACTIVITY_ID_STREAM: &str = "warrants/activity-id";
@@ -171,13 +175,46 @@ impl StartWarrant {
 pub struct WarrantWorkflowInterceptor {
     cfg: Arc<WarrantsConfig>,
     start: StartWarrant,
+    /// The start warrant with its key id, when both are readable.
+    start_stage: Option<Rc<StageWarrant>>,
 }
 
 impl WarrantWorkflowInterceptor {
     /// The interceptor for one run, from its start headers.
     pub fn new(cfg: Arc<WarrantsConfig>, start_headers: &HashMap<String, Payload>) -> Self {
         let start = StartWarrant::capture(start_headers, cfg.require_warrant);
-        Self { cfg, start }
+        let start_stage = match (&start.chain, &start.key_id) {
+            (Some(c), Some(k)) => Some(Rc::new(StageWarrant::new(c.clone(), k.clone()))),
+            _ => None,
+        };
+        Self {
+            cfg,
+            start,
+            start_stage,
+        }
+    }
+
+    /// The warrant that applies to a call: the active one of an enclosing
+    /// [`under`](crate::stage::under), else the start warrant.
+    fn active(&self, scoped: Option<Rc<StageWarrant>>) -> Option<Rc<StageWarrant>> {
+        scoped.or_else(|| self.start_stage.clone())
+    }
+
+    /// Headers for a child start, external signal or continue-as-new: the
+    /// active warrant when one is scoped, else the start's payloads as
+    /// received. Headers the caller set win.
+    fn pass_on(&self, scoped: Option<Rc<StageWarrant>>, headers: &mut HashMap<String, Payload>) {
+        match scoped {
+            Some(w) => {
+                headers
+                    .entry(X_WARRANT.to_owned())
+                    .or_insert_with(|| binary_payload(w.chain().to_bytes()));
+                headers
+                    .entry(X_WARRANT_KEY_ID.to_owned())
+                    .or_insert_with(|| binary_payload(w.key_id().as_bytes().to_vec()));
+            }
+            None => self.start.pass_on(headers),
+        }
     }
 
     /// The constructor to register on a worker or replayer.
@@ -196,11 +233,12 @@ impl WarrantWorkflowInterceptor {
     fn activity_proof(
         &self,
         ctx: &WorkflowInterceptorContext,
+        warrant: &StageWarrant,
         activity_type: &str,
         activity_id: &str,
         input: &TypedInput<'_>,
     ) -> Proof {
-        let Some(leaf) = self.start.chain.as_ref().and_then(Chain::leaf) else {
+        let Some(leaf) = warrant.chain().leaf() else {
             return Proof::None;
         };
         let quiet = ctx.is_replaying();
@@ -221,9 +259,7 @@ impl WarrantWorkflowInterceptor {
                 return Proof::None;
             }
         };
-        let Some(key_id) = self.start.key_id.as_deref() else {
-            return Proof::None;
-        };
+        let key_id = warrant.key_id();
         let Some(key) = self.cfg.keys.get(key_id) else {
             if !quiet {
                 tracing::warn!(target: "warrants", key_id,
@@ -239,8 +275,18 @@ impl WarrantWorkflowInterceptor {
         Proof::Signed(pop.to_bytes())
     }
 
-    fn protects(&self, activity_type: &str) -> bool {
-        self.start.chain.is_some() && !self.cfg.registry.is_unprotected(activity_type)
+    /// Run the workflow with [`Runtime`] installed, so workflow code can
+    /// use [`crate::stage::current`] and [`crate::stage::delegate`].
+    fn run_with_runtime<'a>(
+        &'a self,
+        ctx: &WorkflowInterceptorContext,
+        run: WorkflowInterceptorFuture<'a, ExecuteWorkflowResult>,
+    ) -> WorkflowInterceptorFuture<'a, ExecuteWorkflowResult> {
+        let runtime = Runtime {
+            cfg: Arc::clone(&self.cfg),
+            start: self.start_stage.as_deref().cloned(),
+        };
+        WorkflowInterceptorFuture::new(ctx.with_context_value::<RuntimeKey, _>(runtime, run))
     }
 
     /// Record a refused start (not on replay: it was recorded live).
@@ -248,21 +294,53 @@ impl WarrantWorkflowInterceptor {
         if ctx.is_replaying() {
             return;
         }
+        let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
+        self.record(Scope::WorkflowStart, p.code, p.message.clone(), "", "", ids);
+    }
+
+    /// Record a refused signal or update (callers skip replays).
+    fn record_message(
+        &self,
+        scope: Scope,
+        code: &'static str,
+        name: &str,
+        id: &str,
+        ids: (&str, &str, &str),
+    ) {
+        let what = if scope == Scope::Signal {
+            "signal"
+        } else {
+            "update"
+        };
+        let reason = format!("{what} `{name}` is not in the worker's allow-list");
+        self.record(scope, code, reason, name, id, ids);
+    }
+
+    fn record(
+        &self,
+        scope: Scope,
+        code: &'static str,
+        reason: String,
+        name: &str,
+        id: &str,
+        (workflow_id, workflow_type, run_id): (&str, &str, &str),
+    ) {
+        let enforced = scope != Scope::WorkflowStart || self.cfg.mode == Mode::Enforce;
         let e = AuditEvent {
-            scope: Scope::WorkflowStart,
+            scope,
             decision: Decision::Deny,
             skip_reason: None,
-            code: Some(p.code),
-            reason: Some(p.message.clone()),
-            enforced: self.cfg.mode == Mode::Enforce,
+            code: Some(code),
+            reason: Some(reason),
+            enforced,
             tool: None,
-            activity_type: String::new(),
-            activity_id: String::new(),
+            activity_type: name.to_owned(),
+            activity_id: id.to_owned(),
             is_local: false,
             attempt: 0,
-            workflow_id: Some(ctx.workflow_id().to_owned()),
-            workflow_type: Some(ctx.workflow_type().to_owned()),
-            run_id: Some(ctx.run_id().to_owned()),
+            workflow_id: Some(workflow_id.to_owned()),
+            workflow_type: Some(workflow_type.to_owned()),
+            run_id: Some(run_id.to_owned()),
             warrant_id: None,
             chain_depth: None,
             latency: Duration::ZERO,
@@ -270,6 +348,10 @@ impl WarrantWorkflowInterceptor {
         self.cfg.audit.record(&e);
         count(&e, self.cfg.mode.label());
     }
+}
+
+fn not_allowed(what: &str, name: &str) -> WorkflowError {
+    WorkflowError::Execution(format!("{what} `{name}` is not allowed on this worker").into())
 }
 
 /// What the workflow side attaches for one protected activity.
@@ -289,10 +371,15 @@ fn new_activity_id(ctx: &WorkflowInterceptorContext) -> String {
     format!("wa-{n:016x}")
 }
 
-fn set_activity_headers(headers: &mut HashMap<String, Payload>, start: &StartWarrant, pop: Proof) {
-    if let Some(c) = start.chain.as_ref() {
-        headers.insert(X_WARRANT.to_owned(), binary_payload(c.to_bytes()));
-    }
+fn set_activity_headers(
+    headers: &mut HashMap<String, Payload>,
+    warrant: &StageWarrant,
+    pop: Proof,
+) {
+    headers.insert(
+        X_WARRANT.to_owned(),
+        binary_payload(warrant.chain().to_bytes()),
+    );
     headers.remove(X_WARRANT_POP);
     headers.remove(X_WARRANT_NO_KEY);
     match pop {
@@ -320,7 +407,7 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
         if let Some(p) = self.start.problem.clone() {
             self.record_refusal(&ctx, &p);
             if self.cfg.mode == Mode::Audit {
-                return next.run(input);
+                return self.run_with_runtime(&ctx, next.run(input));
             }
             return WorkflowInterceptorFuture::new(async move {
                 Err(WorkflowTermination::failed_application(
@@ -331,7 +418,80 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
                 ))
             });
         }
-        next.run(input)
+        self.run_with_runtime(&ctx, next.run(input))
+    }
+
+    fn handle_signal<'a>(
+        &'a self,
+        ctx: WorkflowInterceptorContext,
+        input: HandleSignalInput,
+        next: WorkflowNext<
+            'a,
+            HandleSignalInput,
+            WorkflowInterceptorFuture<'a, HandleSignalResult>,
+        >,
+    ) -> WorkflowInterceptorFuture<'a, HandleSignalResult> {
+        if self.cfg.signal_allowed(input.name()) {
+            return next.run(input);
+        }
+        // Temporal cannot refuse a signal and an error would fail the
+        // workflow task: drop it. Recorded once, not on replay.
+        if !ctx.is_replaying() {
+            tracing::warn!(target: "warrants", signal = input.name(), "signal not allowed; dropped");
+            let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
+            self.record_message(Scope::Signal, SIGNAL_NOT_ALLOWED, input.name(), "", ids);
+        }
+        WorkflowInterceptorFuture::new(async { Ok(()) })
+    }
+
+    fn validate_update(
+        &self,
+        ctx: SyncWorkflowInterceptorContext,
+        input: ValidateUpdateInput,
+        next: WorkflowNext<'_, ValidateUpdateInput, ValidateUpdateResult>,
+    ) -> ValidateUpdateResult {
+        if self.cfg.update_allowed(input.name()) {
+            return next.run(input);
+        }
+        // Validators do not run on replay: a rejection leaves no history.
+        let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
+        self.record_message(
+            Scope::Update,
+            UPDATE_NOT_ALLOWED,
+            input.name(),
+            input.id(),
+            ids,
+        );
+        Err(not_allowed("update", input.name()))
+    }
+
+    fn handle_update<'a>(
+        &'a self,
+        ctx: WorkflowInterceptorContext,
+        input: HandleUpdateInput,
+        next: WorkflowNext<
+            'a,
+            HandleUpdateInput,
+            WorkflowInterceptorFuture<'a, HandleUpdateResult>,
+        >,
+    ) -> WorkflowInterceptorFuture<'a, HandleUpdateResult> {
+        if self.cfg.update_allowed(input.name()) {
+            return next.run(input);
+        }
+        // Reached when the workflow defines no validator for this update:
+        // it was accepted, so fail it here (deterministic on replay).
+        if !ctx.is_replaying() {
+            let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
+            self.record_message(
+                Scope::Update,
+                UPDATE_NOT_ALLOWED,
+                input.name(),
+                input.id(),
+                ids,
+            );
+        }
+        let err = not_allowed("update", input.name());
+        WorkflowInterceptorFuture::new(async move { Err(err) })
     }
 
     fn schedule_activity(
@@ -344,7 +504,7 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
-        if self.start.chain.is_some() {
+        if let Some(w) = self.active(ctx.context_value::<ActiveWarrant>()) {
             let id = input
                 .options()
                 .activity_id
@@ -352,10 +512,10 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
                 .unwrap_or_else(|| new_activity_id(&ctx));
             input.options_mut().activity_id = Some(id.clone());
             let activity_type = input.activity_type().to_owned();
-            if self.protects(&activity_type) {
-                let pop =
-                    self.activity_proof(&ctx, &activity_type, &id, &TypedInput::Schedule(&input));
-                set_activity_headers(input.headers_mut(), &self.start, pop);
+            if !self.cfg.registry.is_unprotected(&activity_type) {
+                let typed = TypedInput::Schedule(&input);
+                let pop = self.activity_proof(&ctx, &w, &activity_type, &id, &typed);
+                set_activity_headers(input.headers_mut(), &w, pop);
             }
         }
         next.run(input)
@@ -371,7 +531,7 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
-        if self.start.chain.is_some() {
+        if let Some(w) = self.active(ctx.context_value::<ActiveWarrant>()) {
             let id = input
                 .options()
                 .activity_id
@@ -379,14 +539,10 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
                 .unwrap_or_else(|| new_activity_id(&ctx));
             input.options_mut().activity_id = Some(id.clone());
             let activity_type = input.activity_type().to_owned();
-            if self.protects(&activity_type) {
-                let pop = self.activity_proof(
-                    &ctx,
-                    &activity_type,
-                    &id,
-                    &TypedInput::ScheduleLocal(&input),
-                );
-                set_activity_headers(input.headers_mut(), &self.start, pop);
+            if !self.cfg.registry.is_unprotected(&activity_type) {
+                let typed = TypedInput::ScheduleLocal(&input);
+                let pop = self.activity_proof(&ctx, &w, &activity_type, &id, &typed);
+                set_activity_headers(input.headers_mut(), &w, pop);
             }
         }
         next.run(input)
@@ -394,7 +550,7 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
 
     fn start_child_workflow(
         &self,
-        _ctx: WorkflowInterceptorContext,
+        ctx: WorkflowInterceptorContext,
         mut input: StartChildWorkflowInput,
         next: WorkflowNext<
             'static,
@@ -402,13 +558,13 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<StartChildWorkflowResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<StartChildWorkflowResult> {
-        self.start.pass_on(input.headers_mut());
+        self.pass_on(ctx.context_value::<ActiveWarrant>(), input.headers_mut());
         next.run(input)
     }
 
     fn signal_workflow(
         &self,
-        _ctx: WorkflowInterceptorContext,
+        ctx: WorkflowInterceptorContext,
         mut input: SignalWorkflowInput,
         next: WorkflowNext<
             'static,
@@ -416,17 +572,17 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<SignalWorkflowResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<SignalWorkflowResult> {
-        self.start.pass_on(input.headers_mut());
+        self.pass_on(ctx.context_value::<ActiveWarrant>(), input.headers_mut());
         next.run(input)
     }
 
     fn continue_as_new(
         &self,
-        _ctx: SyncWorkflowInterceptorContext,
+        ctx: SyncWorkflowInterceptorContext,
         mut input: ContinueAsNewInput,
         next: WorkflowNext<'static, ContinueAsNewInput, ContinueAsNewResult>,
     ) -> ContinueAsNewResult {
-        self.start.pass_on(input.headers_mut());
+        self.pass_on(ctx.context_value::<ActiveWarrant>(), input.headers_mut());
         next.run(input)
     }
 }
