@@ -21,6 +21,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, property, invariant, vector, doc and dev-server integration tests)"
 cargo test --workspace --locked
 
+step "Nexus headers (warrants-temporal feature nexus = the SDK's experimental feature)"
+cargo clippy -p warrants-temporal --features nexus --all-targets --locked -- -D warnings
+cargo test -p warrants-temporal --features nexus --locked --test e2e_nexus
+
 step "benchmarks smoke run (each benchmark once, no timing)"
 cargo test -p warrants --benches --locked
 

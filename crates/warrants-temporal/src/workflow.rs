@@ -576,6 +576,34 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
         next.run(input)
     }
 
+    /// Nexus operations carry string headers only (stored in history as
+    /// they are): `x-warrant` as base64url text, `x-warrant-key-id` as
+    /// text. Headers the caller set win.
+    #[cfg(feature = "nexus")]
+    fn start_nexus_operation(
+        &self,
+        ctx: WorkflowInterceptorContext,
+        mut input: temporalio_sdk::workflow_interceptors::StartNexusOperationInput,
+        next: WorkflowNext<
+            'static,
+            temporalio_sdk::workflow_interceptors::StartNexusOperationInput,
+            CancellableWorkflowOutboundFuture<
+                temporalio_sdk::workflow_interceptors::StartNexusOperationResult,
+            >,
+        >,
+    ) -> CancellableWorkflowOutboundFuture<
+        temporalio_sdk::workflow_interceptors::StartNexusOperationResult,
+    > {
+        if let Some(w) = self.active(ctx.context_value::<ActiveWarrant>()) {
+            let h = &mut input.options_mut().nexus_header;
+            h.entry(X_WARRANT.to_owned())
+                .or_insert_with(|| warrants::keys::to_base64url(w.chain().as_bytes()));
+            h.entry(X_WARRANT_KEY_ID.to_owned())
+                .or_insert_with(|| w.key_id().to_owned());
+        }
+        next.run(input)
+    }
+
     fn continue_as_new(
         &self,
         ctx: SyncWorkflowInterceptorContext,
