@@ -22,16 +22,31 @@ use temporalio_client::{
     StartWorkflowUpdateOutput, UpdateWithStartWorkflowInput, UpdateWithStartWorkflowOutput,
 };
 use temporalio_common::protos::temporal::api::common::v1::Header;
-use warrants::Chain;
+use warrants::{Chain, Pop, SigningKey};
 
-use crate::headers::{insert_if_absent, X_WARRANT, X_WARRANT_KEY_ID};
+use crate::headers::{insert_if_absent, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_POP};
+use crate::messages::{message_context, MessageInput, MessageKind, MessageRegistry};
 
 /// What the client sends: the chain bytes and the id of the key that holds
 /// the leaf (workers resolve the private key by this id; it never travels).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// With [`WarrantHeaders::with_holder_key`] the client also signs proofs for
+/// warrant-gated signals and updates ([`crate::messages`]).
+#[derive(Clone)]
 pub struct WarrantHeaders {
     chain: Vec<u8>,
     key_id: String,
+    leaf_hash: Option<[u8; 32]>,
+    holder: Option<Arc<SigningKey>>,
+}
+
+impl std::fmt::Debug for WarrantHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WarrantHeaders")
+            .field("chain_bytes", &self.chain.len())
+            .field("key_id", &self.key_id)
+            .field("holder_key", &self.holder.is_some())
+            .finish()
+    }
 }
 
 impl WarrantHeaders {
@@ -40,15 +55,52 @@ impl WarrantHeaders {
         Self {
             chain: chain.to_bytes(),
             key_id: key_id.into(),
+            leaf_hash: chain.leaf().map(|l| *l.hash()),
+            holder: None,
         }
     }
 
     /// Headers from raw chain bytes (sent as they are; workers verify).
     pub fn from_bytes(chain: Vec<u8>, key_id: impl Into<String>) -> Self {
+        let leaf_hash = Chain::from_bytes(&chain)
+            .ok()
+            .and_then(|c| c.leaf().map(|l| *l.hash()));
         Self {
             chain,
             key_id: key_id.into(),
+            leaf_hash,
+            holder: None,
         }
+    }
+
+    /// Also sign proofs for warrant-gated signals and updates with the
+    /// leaf holder's key (kept in memory only; never sent).
+    #[must_use]
+    pub fn with_holder_key(mut self, key: SigningKey) -> Self {
+        self.holder = Some(Arc::new(key));
+        self
+    }
+
+    /// A proof for one message, when this warrant has a holder key and the
+    /// registry knows the message.
+    fn message_proof(
+        &self,
+        registry: Option<&MessageRegistry>,
+        kind: MessageKind,
+        name: &str,
+        input: &MessageInput<'_>,
+        workflow_id: &str,
+        id_or_name: &str,
+    ) -> Option<Vec<u8>> {
+        let key = self.holder.as_ref()?;
+        let leaf = self.leaf_hash.as_ref()?;
+        let args = registry?.read(kind, name, input)?.ok()?;
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let context = message_context(workflow_id, id_or_name);
+        let pop = Pop::sign_for_leaf(key, leaf, &kind.tool(name), &args, &context, ts);
+        Some(pop.to_bytes())
     }
 
     /// The chain bytes.
@@ -88,6 +140,7 @@ pub async fn without_warrant<F: Future>(fut: F) -> F::Output {
 #[derive(Debug, Clone, Default)]
 pub struct WarrantClientInterceptor {
     default: Option<Arc<WarrantHeaders>>,
+    messages: Option<Arc<MessageRegistry>>,
 }
 
 impl WarrantClientInterceptor {
@@ -95,7 +148,17 @@ impl WarrantClientInterceptor {
     pub fn with_default(default: WarrantHeaders) -> Self {
         Self {
             default: Some(Arc::new(default)),
+            messages: None,
         }
+    }
+
+    /// Sign proofs for the signals and updates in `registry` (when the
+    /// call's warrant has a holder key), for workers that require
+    /// warrant-gated messages.
+    #[must_use]
+    pub fn messages(mut self, registry: MessageRegistry) -> Self {
+        self.messages = Some(Arc::new(registry));
+        self
     }
 
     /// An interceptor with no default: only scoped calls carry a warrant.
@@ -166,7 +229,21 @@ impl ClientInterceptor for WarrantClientInterceptor {
         mut input: SignalWorkflowInput,
         next: Next<'a, SignalWorkflowInput, Fut<'a, Result<(), WorkflowInteractionError>>>,
     ) -> Fut<'a, Result<(), WorkflowInteractionError>> {
-        self.inject(&mut input.options.header);
+        if let Some(w) = self.current() {
+            w.inject(&mut input.options.header);
+            let name = input.signal_name.clone();
+            let pop = w.message_proof(
+                self.messages.as_deref(),
+                MessageKind::Signal,
+                &name,
+                &MessageInput::ClientSignal(&input),
+                &input.workflow_id,
+                &name,
+            );
+            if let Some(p) = pop {
+                insert_if_absent(&mut input.options.header, X_WARRANT_POP, &p);
+            }
+        }
         next.run(input)
     }
 
@@ -192,7 +269,37 @@ impl ClientInterceptor for WarrantClientInterceptor {
             Fut<'a, Result<StartWorkflowUpdateOutput, WorkflowUpdateError>>,
         >,
     ) -> Fut<'a, Result<StartWorkflowUpdateOutput, WorkflowUpdateError>> {
-        self.inject(&mut input.options.header);
+        if let Some(w) = self.current() {
+            w.inject(&mut input.options.header);
+            let registered = self.messages.as_deref().is_some_and(|m| {
+                m.read(
+                    MessageKind::Update,
+                    &input.update_name,
+                    &MessageInput::ClientUpdate(&input),
+                )
+                .is_some()
+            });
+            if registered && w.holder.is_some() {
+                // The proof binds the update id: choose one if the caller did not.
+                let id = input
+                    .options
+                    .update_id
+                    .get_or_insert_with(|| warrants::WarrantId::random().to_hex())
+                    .clone();
+                let name = input.update_name.clone();
+                let pop = w.message_proof(
+                    self.messages.as_deref(),
+                    MessageKind::Update,
+                    &name,
+                    &MessageInput::ClientUpdate(&input),
+                    &input.workflow_id,
+                    &id,
+                );
+                if let Some(p) = pop {
+                    insert_if_absent(&mut input.options.header, X_WARRANT_POP, &p);
+                }
+            }
+        }
         next.run(input)
     }
 

@@ -17,6 +17,7 @@ use warrants::{Authorizer, PublicKey};
 
 use crate::audit::{AuditSink, TracingSink};
 use crate::keystore::KeyStore;
+use crate::messages::MessageRegistry;
 use crate::proofs::{MemoryProofStore, ProofStore};
 use crate::registry::ActivityRegistry;
 
@@ -108,6 +109,8 @@ pub struct WarrantsConfig {
     pub(crate) local_retry_grace: u64,
     pub(crate) signals: Option<HashSet<String>>,
     pub(crate) updates: Option<HashSet<String>>,
+    pub(crate) message_warrants: bool,
+    pub(crate) messages: MessageRegistry,
 }
 
 impl std::fmt::Debug for WarrantsConfig {
@@ -124,6 +127,8 @@ impl std::fmt::Debug for WarrantsConfig {
             .field("local_retry_grace", &self.local_retry_grace)
             .field("signals", &self.signals)
             .field("updates", &self.updates)
+            .field("message_warrants", &self.message_warrants)
+            .field("messages", &self.messages)
             .finish_non_exhaustive()
     }
 }
@@ -185,6 +190,8 @@ pub struct WarrantsConfigBuilder {
     revocations: Vec<warrants::RevocationList>,
     signals: Option<HashSet<String>>,
     updates: Option<HashSet<String>>,
+    message_warrants: bool,
+    messages: MessageRegistry,
 }
 
 impl Default for WarrantsConfigBuilder {
@@ -207,6 +214,8 @@ impl Default for WarrantsConfigBuilder {
             revocations: Vec::new(),
             signals: None,
             updates: None,
+            message_warrants: false,
+            messages: MessageRegistry::new(),
         }
     }
 }
@@ -330,6 +339,22 @@ impl WarrantsConfigBuilder {
         self
     }
 
+    /// Require every signal and update (that passes the allow-lists) to
+    /// carry its own warrant and proof granting `signal:<name>` /
+    /// `update:<name>` for its arguments ([`crate::messages`]); default
+    /// off. Messages failing the check are handled like unlisted ones
+    /// (signals dropped, updates rejected), audited with the denial code.
+    pub fn require_message_warrants(mut self, required: bool) -> Self {
+        self.message_warrants = required;
+        self
+    }
+
+    /// How to read signal and update arguments for warrant-gated messages.
+    pub fn messages(mut self, registry: MessageRegistry) -> Self {
+        self.messages = registry;
+        self
+    }
+
     /// Install a root-signed revocation list at start.
     pub fn revocation_list(mut self, list: warrants::RevocationList) -> Self {
         self.revocations.push(list);
@@ -357,6 +382,8 @@ impl WarrantsConfigBuilder {
             local_retry_grace: self.local_retry_grace,
             signals: self.signals,
             updates: self.updates,
+            message_warrants: self.message_warrants,
+            messages: self.messages,
         })
     }
 
@@ -393,6 +420,8 @@ impl WarrantsConfigBuilder {
             local_retry_grace: self.local_retry_grace,
             signals: self.signals,
             updates: self.updates,
+            message_warrants: self.message_warrants,
+            messages: self.messages,
         }))
     }
 }

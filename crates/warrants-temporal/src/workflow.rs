@@ -47,7 +47,8 @@ use temporalio_sdk::workflow_interceptors::{
 };
 use temporalio_sdk::workflows::WorkflowError;
 use temporalio_sdk::{WorkflowContextView, WorkflowTermination};
-use warrants::{Chain, Pop, Value};
+use warrants::authorizer::Call;
+use warrants::{Chain, Denial, Pop, PopWindow, Value};
 
 use crate::audit::{count, AuditEvent, Decision, Scope, SIGNAL_NOT_ALLOWED, UPDATE_NOT_ALLOWED};
 use crate::config::{Mode, WarrantsConfig};
@@ -55,6 +56,7 @@ use crate::headers::{
     binary_payload, read_fields, read_text_fields, X_WARRANT, X_WARRANT_KEY_ID, X_WARRANT_NO_KEY,
     X_WARRANT_POP,
 };
+use crate::messages::{message_context, MessageInput, MessageKind};
 use crate::registry::{Lookup, TypedInput};
 use crate::stage::{ActiveWarrant, Runtime, RuntimeKey, StageWarrant};
 
@@ -298,22 +300,71 @@ impl WarrantWorkflowInterceptor {
         self.record(Scope::WorkflowStart, p.code, p.message.clone(), "", "", ids);
     }
 
-    /// Record a refused signal or update (callers skip replays).
-    fn record_message(
+    /// The allow-list and, when required, the message's own warrant.
+    /// Decided at workflow time, so the same on replay.
+    fn check_message(
         &self,
-        scope: Scope,
-        code: &'static str,
-        name: &str,
-        id: &str,
-        ids: (&str, &str, &str),
-    ) {
-        let what = if scope == Scope::Signal {
-            "signal"
-        } else {
-            "update"
+        workflow_id: &str,
+        time: Option<SystemTime>,
+        m: Message<'_>,
+    ) -> Result<(), (&'static str, String)> {
+        let (allowed, code) = match m.kind {
+            MessageKind::Signal => (self.cfg.signal_allowed(m.name), SIGNAL_NOT_ALLOWED),
+            MessageKind::Update => (self.cfg.update_allowed(m.name), UPDATE_NOT_ALLOWED),
         };
-        let reason = format!("{what} `{name}` is not in the worker's allow-list");
-        self.record(scope, code, reason, name, id, ids);
+        if !allowed {
+            let what = if m.kind == MessageKind::Signal {
+                "signal"
+            } else {
+                "update"
+            };
+            return Err((
+                code,
+                format!("{what} `{}` is not allowed on this worker", m.name),
+            ));
+        }
+        if !self.cfg.message_warrants {
+            return Ok(());
+        }
+        let tool = m.kind.tool(m.name);
+        self.verify_message(workflow_id, time, &tool, &m)
+            .map_err(|d| (d.code(), format!("`{tool}` refused: {d}")))
+    }
+
+    fn verify_message(
+        &self,
+        workflow_id: &str,
+        time: Option<SystemTime>,
+        tool: &str,
+        m: &Message<'_>,
+    ) -> Result<(), Denial> {
+        let now = time
+            .map(unix_secs)
+            .ok_or_else(|| Denial::WarrantMalformed {
+                reason: "workflow time unavailable".into(),
+            })?;
+        let chain = read_fields(m.headers, X_WARRANT)
+            .map_err(|e| Denial::WarrantMalformed {
+                reason: e.to_string(),
+            })?
+            .ok_or(Denial::WarrantMissing)?;
+        let pop = read_fields(m.headers, X_WARRANT_POP).map_err(|_| Denial::PopInvalid)?;
+        let args = match self.cfg.messages.read(m.kind, m.name, &m.input) {
+            None => {
+                return Err(Denial::ActivityNotRegistered {
+                    activity: tool.to_owned(),
+                })
+            }
+            Some(Err(e)) => return Err(Denial::ArgsInvalid { reason: e.0 }),
+            Some(Ok(v)) => v,
+        };
+        let context = message_context(workflow_id, m.id);
+        let window = PopWindow::around(now, self.cfg.pop_before, self.cfg.pop_after);
+        let call = Call::new(tool, &args, &context);
+        self.cfg
+            .authorizer
+            .authorize_bytes_at(Some(&chain), &call, pop.as_deref(), window, now)
+            .map(|_| ())
     }
 
     fn record(
@@ -350,8 +401,14 @@ impl WarrantWorkflowInterceptor {
     }
 }
 
-fn not_allowed(what: &str, name: &str) -> WorkflowError {
-    WorkflowError::Execution(format!("{what} `{name}` is not allowed on this worker").into())
+/// A signal or update as the checks see it.
+struct Message<'a> {
+    kind: MessageKind,
+    name: &'a str,
+    /// Update id, or the signal name (what the proof context binds).
+    id: &'a str,
+    headers: &'a HashMap<String, Payload>,
+    input: MessageInput<'a>,
 }
 
 /// What the workflow side attaches for one protected activity.
@@ -431,15 +488,24 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             WorkflowInterceptorFuture<'a, HandleSignalResult>,
         >,
     ) -> WorkflowInterceptorFuture<'a, HandleSignalResult> {
-        if self.cfg.signal_allowed(input.name()) {
+        let name = input.name().to_owned();
+        let msg = Message {
+            kind: MessageKind::Signal,
+            name: &name,
+            id: &name,
+            headers: input.headers(),
+            input: MessageInput::Signal(&input),
+        };
+        let Err((code, reason)) = self.check_message(ctx.workflow_id(), ctx.workflow_time(), msg)
+        else {
             return next.run(input);
-        }
+        };
         // Temporal cannot refuse a signal and an error would fail the
         // workflow task: drop it. Recorded once, not on replay.
         if !ctx.is_replaying() {
-            tracing::warn!(target: "warrants", signal = input.name(), "signal not allowed; dropped");
+            tracing::warn!(target: "warrants", signal = %name, code, "signal refused; dropped");
             let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
-            self.record_message(Scope::Signal, SIGNAL_NOT_ALLOWED, input.name(), "", ids);
+            self.record(Scope::Signal, code, reason, &name, "", ids);
         }
         WorkflowInterceptorFuture::new(async { Ok(()) })
     }
@@ -450,19 +516,23 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
         input: ValidateUpdateInput,
         next: WorkflowNext<'_, ValidateUpdateInput, ValidateUpdateResult>,
     ) -> ValidateUpdateResult {
-        if self.cfg.update_allowed(input.name()) {
-            return next.run(input);
+        let (name, id) = (input.name().to_owned(), input.id().to_owned());
+        let msg = Message {
+            kind: MessageKind::Update,
+            name: &name,
+            id: &id,
+            headers: input.headers(),
+            input: MessageInput::Validate(&input),
+        };
+        match self.check_message(ctx.workflow_id(), ctx.workflow_time(), msg) {
+            Ok(()) => next.run(input),
+            // Validators do not run on replay: a rejection leaves no history.
+            Err((code, reason)) => {
+                let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
+                self.record(Scope::Update, code, reason.clone(), &name, &id, ids);
+                Err(WorkflowError::Execution(reason.into()))
+            }
         }
-        // Validators do not run on replay: a rejection leaves no history.
-        let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
-        self.record_message(
-            Scope::Update,
-            UPDATE_NOT_ALLOWED,
-            input.name(),
-            input.id(),
-            ids,
-        );
-        Err(not_allowed("update", input.name()))
     }
 
     fn handle_update<'a>(
@@ -475,23 +545,25 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             WorkflowInterceptorFuture<'a, HandleUpdateResult>,
         >,
     ) -> WorkflowInterceptorFuture<'a, HandleUpdateResult> {
-        if self.cfg.update_allowed(input.name()) {
+        let (name, id) = (input.name().to_owned(), input.id().to_owned());
+        let msg = Message {
+            kind: MessageKind::Update,
+            name: &name,
+            id: &id,
+            headers: input.headers(),
+            input: MessageInput::Update(&input),
+        };
+        let Err((code, reason)) = self.check_message(ctx.workflow_id(), ctx.workflow_time(), msg)
+        else {
             return next.run(input);
-        }
+        };
         // Reached when the workflow defines no validator for this update:
         // it was accepted, so fail it here (deterministic on replay).
         if !ctx.is_replaying() {
             let ids = (ctx.workflow_id(), ctx.workflow_type(), ctx.run_id());
-            self.record_message(
-                Scope::Update,
-                UPDATE_NOT_ALLOWED,
-                input.name(),
-                input.id(),
-                ids,
-            );
+            self.record(Scope::Update, code, reason.clone(), &name, &id, ids);
         }
-        let err = not_allowed("update", input.name());
-        WorkflowInterceptorFuture::new(async move { Err(err) })
+        WorkflowInterceptorFuture::new(async move { Err(WorkflowError::Execution(reason.into())) })
     }
 
     fn schedule_activity(
