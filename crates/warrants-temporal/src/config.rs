@@ -361,11 +361,22 @@ impl WarrantsConfigBuilder {
         self
     }
 
-    /// Build a configuration for a `WorkflowReplayer` only: trusted roots,
-    /// keys and the registry may be left out, since the workflow's
-    /// commands do not depend on them. `require_warrant` and `mode` must be
-    /// the ones the worker ran with: they decide whether a run without a
-    /// usable warrant failed at start. Never run a worker with it.
+    /// Build a configuration for a `WorkflowReplayer` only: keys and the
+    /// activity registry may be left out, since the workflow's commands do
+    /// not depend on them. What must be the worker's:
+    ///
+    /// - `require_warrant` and `mode`: they decide whether a run without a
+    ///   usable warrant failed at start;
+    /// - `allow_signals` / `allow_updates`: a dropped signal or refused
+    ///   update whose handler issues commands replays nondeterministically
+    ///   otherwise;
+    /// - with `require_message_warrants`: also the trusted roots, the
+    ///   message registry, the proof window and the revocation lists, since
+    ///   each signal and update is checked again on replay (at workflow
+    ///   time). A warrant revoked after the run could make a replay drop a
+    ///   signal the run accepted.
+    ///
+    /// Never run a worker with it: without roots it trusts nothing.
     pub fn build_for_replay(self) -> crate::Warrants {
         crate::Warrants::from_config(WarrantsConfig {
             authorizer: Authorizer::builder().trusted_roots(self.roots).build(),

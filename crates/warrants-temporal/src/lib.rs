@@ -121,9 +121,10 @@ impl Warrants {
     }
 
     /// A configuration for replaying histories of workers that ran with
-    /// the defaults (`require_warrant(true)`, `Mode::Enforce`): no trusted
-    /// root, no keys, no registry, since the workflow's commands depend on
-    /// none of them. For other settings use
+    /// the defaults (`require_warrant(true)`, `Mode::Enforce`, no signal or
+    /// update allow-lists, no message warrants): no trusted root, no keys,
+    /// no registry, since the workflow's commands then depend on none of
+    /// them. For other settings use
     /// [`WarrantsConfigBuilder::build_for_replay`]. Never run a worker
     /// with it: it trusts nothing.
     pub fn for_replay() -> Self {
