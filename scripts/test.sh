@@ -28,7 +28,9 @@ cargo test -p warrants-temporal --features nexus --locked --test e2e_nexus
 step "benchmarks smoke run (each benchmark once, no timing)"
 cargo test -p warrants --benches --locked
 
-step "demos (core, then the authorized workflow on a dev server; exit non-zero on an unexpected outcome)"
+step "demos and examples (core demo, then every Temporal example on a dev server; each exits non-zero on an unexpected outcome)"
 cargo run -q -p warrants --example demo >/dev/null
-cargo run -q -p warrants-temporal --example authorized_workflow
+for ex in authorized_workflow demo multi_warrant delegation; do
+  cargo run -q -p warrants-temporal --example "$ex"
+done
 echo "all checks passed"

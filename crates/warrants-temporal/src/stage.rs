@@ -22,15 +22,24 @@
 //!
 //! ```ignore
 //! let child = delegate(ctx, &Delegation::new(Duration::from_secs(60)).keep("read_file"))?;
-//! let run = under(ctx, child, ctx.child_workflow(Reader::run, input, opts).start()).await?;
+//! let out = under(ctx, child, || async {
+//!     ctx.child_workflow(Reader::run, input, opts).await?.result().await
+//! })
+//! .await;
 //! ```
+//!
+//! [`DelegationError`] converts into a non-retryable workflow failure
+//! typed with its code, so `?` works in a `#[run]` method.
 
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextKey};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_sdk::{
+    SyncWorkflowContext, WorkflowContext, WorkflowContextKey, WorkflowTermination,
+};
 use temporalio_workflow::WorkflowContextFuture;
 use warrants::{
     BuildError, Chain, Constraint, ConstraintSet, DecodeError, LinkRule, PublicKey, WarrantId,
@@ -55,8 +64,12 @@ impl StageWarrant {
     }
 
     /// A stage warrant from chain bytes (e.g. workflow input).
-    pub fn from_bytes(bytes: &[u8], key_id: impl Into<String>) -> Result<Self, DecodeError> {
-        Ok(Self::new(Chain::from_bytes(bytes)?, key_id))
+    pub fn from_bytes(bytes: &[u8], key_id: impl Into<String>) -> Result<Self, DelegationError> {
+        let chain = Chain::from_bytes(bytes).map_err(DelegationError::Malformed)?;
+        if chain.is_empty() {
+            return Err(DelegationError::NoWarrant);
+        }
+        Ok(Self::new(chain, key_id))
     }
 
     /// The chain.
@@ -126,12 +139,21 @@ impl<W> WarrantContext for SyncWorkflowContext<W> {
     }
 }
 
-/// Run `fut` with `warrant` as the active warrant of everything it starts.
+/// Run the future that `make` builds with `warrant` as the active warrant
+/// of everything it starts.
+///
+/// `make` is called inside the scope: Temporal runs the workflow
+/// interceptor when an activity or child workflow is *requested* (when
+/// `execute_activity(..)` is called), not when its future is first polled,
+/// so a call made before the scope would carry the outer warrant. Write
+/// `under(ctx, w, || ctx.execute_activity(..))` or
+/// `under(ctx, w, || async { .. })`.
 pub fn under<W, F: Future>(
     ctx: &WorkflowContext<W>,
     warrant: StageWarrant,
-    fut: F,
+    make: impl FnOnce() -> F,
 ) -> WorkflowContextFuture<F> {
+    let fut = ctx.with_context_value_sync::<ActiveWarrant, _>(warrant.clone(), make);
     ctx.with_context_value::<ActiveWarrant, F>(warrant, fut)
 }
 
@@ -241,6 +263,21 @@ pub enum DelegationError {
     /// The new link does not attach to the chain.
     #[error("delegation refused: {0}")]
     Link(LinkRule),
+    /// Stage warrant bytes that do not decode.
+    #[error("stage warrant does not decode: {0}")]
+    Malformed(DecodeError),
+}
+
+impl From<DelegationError> for WorkflowTermination {
+    /// A non-retryable application failure typed with the code.
+    fn from(e: DelegationError) -> Self {
+        WorkflowTermination::failed_application(
+            ApplicationFailure::builder(e.to_string())
+                .type_name(e.code().to_owned())
+                .non_retryable(true)
+                .build(),
+        )
+    }
 }
 
 impl DelegationError {
@@ -251,6 +288,7 @@ impl DelegationError {
             DelegationError::KeyNotFound(_) => "KEY_NOT_FOUND",
             DelegationError::NoTime => "DELEGATION_NO_TIME",
             DelegationError::Refused(_) | DelegationError::Link(_) => "DELEGATION_REFUSED",
+            DelegationError::Malformed(_) => "WARRANT_MALFORMED",
         }
     }
 }
