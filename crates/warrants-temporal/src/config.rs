@@ -378,8 +378,18 @@ impl WarrantsConfigBuilder {
     ///
     /// Never run a worker with it: without roots it trusts nothing.
     pub fn build_for_replay(self) -> crate::Warrants {
+        let authorizer = Authorizer::builder()
+            .trusted_roots(self.roots)
+            .clock_skew(self.clock_skew)
+            .max_chain_links(self.max_chain_links)
+            .build();
+        // Lists refused here leave the replay config without them; `build`
+        // reports such errors for workers.
+        for list in &self.revocations {
+            let _ = authorizer.install_revocations(list);
+        }
         crate::Warrants::from_config(WarrantsConfig {
-            authorizer: Authorizer::builder().trusted_roots(self.roots).build(),
+            authorizer,
             keys: self.keys,
             require_warrant: self.require_warrant,
             mode: self.mode,

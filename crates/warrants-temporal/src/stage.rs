@@ -23,9 +23,10 @@
 //! ```ignore
 //! let child = delegate(ctx, &Delegation::new(Duration::from_secs(60)).keep("read_file"))?;
 //! let out = under(ctx, child, || async {
-//!     ctx.child_workflow(Reader::run, input, opts).await?.result().await
+//!     let started = ctx.start_child_workflow(Reader::run, input, opts).await?;
+//!     Ok::<_, WorkflowTermination>(started.result().await?)
 //! })
-//! .await;
+//! .await?;
 //! ```
 //!
 //! [`DelegationError`] converts into a non-retryable workflow failure
@@ -299,6 +300,11 @@ fn unix_secs(t: SystemTime) -> u64 {
 
 /// Mint a delegated warrant from the [`current`] one, inside the workflow,
 /// signed by the current holder key from the worker's key store.
+///
+/// Replay runs this again, so a replayer of workflows that delegate needs
+/// the delegating holder keys (and the key ids named by
+/// [`Delegation::holder_key_id`]) in its key store: without them the call
+/// returns `KEY_NOT_FOUND` where the live run succeeded.
 pub fn delegate(
     ctx: &impl WarrantContext,
     d: &Delegation,

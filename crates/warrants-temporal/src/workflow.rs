@@ -25,9 +25,15 @@
 //!   (with `x-warrant-no-key` naming a missing key): the activity side then
 //!   denies with a code, and the workflow's commands stay the same on
 //!   replay whatever keys the replaying worker holds.
-//! - `continue_as_new`, `start_child_workflow`, `signal_workflow`: pass the
-//!   start's `x-warrant` and `x-warrant-key-id` on unchanged (attenuation
-//!   for children is a later feature).
+//! - `continue_as_new`, `start_child_workflow`, `signal_workflow` (and
+//!   Nexus operations with the `nexus` feature): carry the active warrant —
+//!   the one of an enclosing [`under`](crate::stage::under) scope (e.g. a
+//!   warrant minted by [`delegate`](crate::stage::delegate)), else the
+//!   start's `x-warrant` and `x-warrant-key-id` payloads unchanged.
+//! - `handle_signal`, `validate_update`, `handle_update`: the signal and
+//!   update allow-lists and, when required, the message's own warrant
+//!   ([`crate::messages`]); refused signals are dropped, refused updates
+//!   rejected (validator) or failed (handler).
 
 use std::collections::HashMap;
 use std::rc::Rc;
