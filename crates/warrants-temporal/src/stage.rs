@@ -43,7 +43,8 @@ use temporalio_sdk::{
 };
 use temporalio_workflow::WorkflowContextFuture;
 use warrants::{
-    BuildError, Chain, Constraint, ConstraintSet, DecodeError, LinkRule, PublicKey, WarrantId,
+    BuildError, Chain, Constraint, ConstraintSet, DecodeError, LinkRule, PublicKey, SigningKey,
+    Warrant, WarrantId,
 };
 
 use crate::config::WarrantsConfig;
@@ -114,6 +115,8 @@ pub trait WarrantContext {
     fn random_u64(&self, stream: &str) -> u64;
     /// Workflow time.
     fn time(&self) -> Option<SystemTime>;
+    /// Whether the workflow is replaying.
+    fn replaying(&self) -> bool;
 }
 
 impl<W> WarrantContext for WorkflowContext<W> {
@@ -126,6 +129,9 @@ impl<W> WarrantContext for WorkflowContext<W> {
     fn time(&self) -> Option<SystemTime> {
         self.workflow_time()
     }
+    fn replaying(&self) -> bool {
+        self.is_replaying()
+    }
 }
 
 impl<W> WarrantContext for SyncWorkflowContext<W> {
@@ -137,6 +143,9 @@ impl<W> WarrantContext for SyncWorkflowContext<W> {
     }
     fn time(&self) -> Option<SystemTime> {
         self.workflow_time()
+    }
+    fn replaying(&self) -> bool {
+        self.is_replaying()
     }
 }
 
@@ -252,9 +261,6 @@ pub enum DelegationError {
     /// The run has no warrant (or the interceptor is not wired).
     #[error("no warrant to delegate from")]
     NoWarrant,
-    /// The worker's key store lacks a key the delegation needs.
-    #[error("holder key `{0}` not in this worker's key store")]
-    KeyNotFound(String),
     /// Workflow time is not available.
     #[error("workflow time unavailable")]
     NoTime,
@@ -286,7 +292,6 @@ impl DelegationError {
     pub fn code(&self) -> &'static str {
         match self {
             DelegationError::NoWarrant => "WARRANT_MISSING",
-            DelegationError::KeyNotFound(_) => "KEY_NOT_FOUND",
             DelegationError::NoTime => "DELEGATION_NO_TIME",
             DelegationError::Refused(_) | DelegationError::Link(_) => "DELEGATION_REFUSED",
             DelegationError::Malformed(_) => "WARRANT_MALFORMED",
@@ -301,10 +306,15 @@ fn unix_secs(t: SystemTime) -> u64 {
 /// Mint a delegated warrant from the [`current`] one, inside the workflow,
 /// signed by the current holder key from the worker's key store.
 ///
-/// Replay runs this again, so a replayer of workflows that delegate needs
-/// the delegating holder keys (and the key ids named by
-/// [`Delegation::holder_key_id`]) in its key store: without them the call
-/// returns `KEY_NOT_FOUND` where the live run succeeded.
+/// Whether it succeeds depends only on the parent warrant, the request and
+/// workflow time — never on the worker's keys — so a replayer without keys
+/// takes the same path as the live run. Keys decide only the bytes (which
+/// replay does not compare): without the current holder's key the new link
+/// carries a signature that does not verify (every use is denied
+/// `CHAIN_INVALID`, and a warning is logged); a
+/// [`Delegation::holder_key_id`] missing from the store leaves the current
+/// holder as the link's holder, so the new key id's calls are denied
+/// `KEY_NOT_FOUND`.
 pub fn delegate(
     ctx: &impl WarrantContext,
     d: &Delegation,
@@ -313,22 +323,23 @@ pub fn delegate(
     let runtime = ctx
         .value::<RuntimeKey>()
         .ok_or(DelegationError::NoWarrant)?;
+    // Whether delegation succeeds must not depend on the key store: a
+    // replayer holds no keys, and the workflow's commands must not change
+    // with it. Keys only decide the bytes (headers are not compared on
+    // replay); a missing key fails closed where the warrant is used.
     let keys = &runtime.cfg.keys;
-    let signer = keys
-        .get(&parent.key_id)
-        .ok_or_else(|| DelegationError::KeyNotFound(parent.key_id.clone()))?;
+    let leaf = parent.chain.leaf().ok_or(DelegationError::NoWarrant)?;
     let (key_id, holder) = match &d.holder {
-        Holder::Same => (parent.key_id.clone(), signer.public_key()),
-        Holder::KeyId(id) => {
-            let k = keys
-                .get(id)
-                .ok_or_else(|| DelegationError::KeyNotFound(id.clone()))?;
-            (id.clone(), k.public_key())
-        }
+        Holder::Same => (parent.key_id.clone(), *leaf.holder()),
+        // Key not in this store: the current holder stands in (no
+        // widening; the real holder's proofs will not verify against it).
+        Holder::KeyId(id) => (
+            id.clone(),
+            keys.get(id).map_or(*leaf.holder(), |k| k.public_key()),
+        ),
         Holder::Key(id, pk) => (id.clone(), **pk),
     };
     let now = ctx.time().map(unix_secs).ok_or(DelegationError::NoTime)?;
-    let leaf = parent.chain.leaf().ok_or(DelegationError::NoWarrant)?;
     let mut id = [0u8; 16];
     let (a, b) = id.split_at_mut(8);
     a.copy_from_slice(&ctx.random_u64(WARRANT_ID_STREAM).to_be_bytes());
@@ -348,7 +359,24 @@ pub fn delegate(
             Grant::Set(set) => g.capability_set(tool.clone(), set.clone()),
         };
     }
-    let child = g.grant(&signer).map_err(DelegationError::Refused)?;
+    let unsigned = g.prepare().map_err(DelegationError::Refused)?;
+    // Without the current holder's key, the new link gets a signature that
+    // does not verify: the authorizer denies it CHAIN_INVALID.
+    let placeholder;
+    let signer = keys.get(&parent.key_id);
+    let key = match signer.as_deref() {
+        Some(k) if k.public_key() == *leaf.holder() => k,
+        _ => {
+            if !ctx.replaying() {
+                tracing::warn!(target: "warrants", key_id = %parent.key_id,
+                    "holder key not in this worker's key store; the delegated link will not verify");
+            }
+            placeholder = SigningKey::from_seed(&[0; 32]);
+            &placeholder
+        }
+    };
+    let child = Warrant::sign_payload(unsigned.payload().clone(), key)
+        .map_err(|e| DelegationError::Refused(BuildError::Encoding(e)))?;
     let chain = parent.chain.push(child).map_err(DelegationError::Link)?;
     Ok(StageWarrant::new(chain, key_id))
 }
