@@ -159,6 +159,7 @@ pub(crate) struct Reader<'a> {
     pos: usize,
     depth: usize,
     max_depth: usize,
+    regexes: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -169,6 +170,18 @@ impl<'a> Reader<'a> {
             pos: 0,
             depth: 0,
             max_depth,
+            regexes: 0,
+        }
+    }
+
+    /// Count one regex about to be compiled; refuse past
+    /// [`crate::limits::MAX_REGEXES_PER_WARRANT`] (before compiling it).
+    pub(crate) fn charge_regex(&mut self) -> Result<(), DecodeError> {
+        self.regexes = self.regexes.saturating_add(1);
+        if self.regexes > crate::limits::MAX_REGEXES_PER_WARRANT {
+            Err(DecodeError::TooLarge("regexes per warrant"))
+        } else {
+            Ok(())
         }
     }
 

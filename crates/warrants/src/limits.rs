@@ -28,3 +28,7 @@ pub const MAX_CONTEXT_BYTES: usize = 4 * 1024;
 pub const MAX_ARGS_BYTES: usize = 1024 * 1024;
 /// Most warrant ids in one revocation list.
 pub const MAX_REVOKED_IDS: usize = 1_000_000;
+/// Most `Regex` constraints one warrant (or one decoded constraint) may
+/// hold: each is compiled when decoded, and compiling a pattern at the
+/// program-size limit costs up to about a millisecond.
+pub const MAX_REGEXES_PER_WARRANT: usize = 16;

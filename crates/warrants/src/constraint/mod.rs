@@ -18,22 +18,41 @@
 //! 4. otherwise the parent type's own rule decides, refusing what it cannot
 //!    prove narrower.
 
+mod cidr;
+mod combinators;
+mod contains;
 mod exact;
+mod not_one_of;
 mod one_of;
 pub(crate) mod pattern;
 mod range;
+mod regex_c;
 mod set;
 mod subpath;
+mod subset;
 mod unknown;
+pub(crate) mod url_norm;
+mod url_pattern;
+mod url_safe;
 mod wildcard;
 
+pub use cidr::{Cidr, MAX_CIDR_NETWORKS};
+pub use combinators::{
+    All, Any, Not, MAX_COMBINATOR_CHILDREN, MAX_COMBINATOR_DEPTH, MAX_COMBINATOR_NODES,
+};
+pub use contains::Contains;
 pub use exact::Exact;
+pub use not_one_of::NotOneOf;
 pub use one_of::OneOf;
 pub use pattern::Pattern;
 pub use range::{Bound, Range};
+pub use regex_c::{Regex, MAX_REGEX_LEN, REGEX_SIZE_LIMIT};
 pub use set::{ArgViolation, ConstraintSet, ViolationKind, MAX_CONSTRAINTS_PER_TOOL};
 pub use subpath::Subpath;
+pub use subset::Subset;
 pub use unknown::Unknown;
+pub use url_pattern::UrlPattern;
+pub use url_safe::UrlSafe;
 pub use wildcard::Wildcard;
 
 use crate::cbor::{Reader, Writer};
@@ -160,6 +179,26 @@ constraint_types! {
     Pattern(Pattern),
     /// A POSIX path inside a root directory.
     Subpath(Subpath),
+    /// Text fully matching a regular expression.
+    Regex(Regex),
+    /// Any value except the listed ones.
+    NotOneOf(NotOneOf),
+    /// A list holding every listed value.
+    Contains(Contains),
+    /// A list whose every element is listed.
+    Subset(Subset),
+    /// Text naming an IP address inside one of a list of networks.
+    Cidr(Cidr),
+    /// Every child constraint matches.
+    All(All),
+    /// At least one child constraint matches.
+    Any(Any),
+    /// The inner constraint does not match (fail closed).
+    Not(Not),
+    /// A URL safe to fetch server-side (SSRF guard, no DNS).
+    UrlSafe(UrlSafe),
+    /// A URL matching a scheme set, host pattern, port and path glob.
+    UrlPattern(UrlPattern),
 }
 
 impl Constraint {
@@ -189,7 +228,21 @@ impl Constraint {
                     Err("a value of the set is not allowed by the parent")
                 }
             }
-            _ => self.type_rule(child),
+            // Combinator rules (either side a combinator), else the type rule.
+            _ => combinators::narrows(self, child).unwrap_or_else(|| self.type_rule(child)),
+        }
+    }
+
+    /// Number of `Regex` constraints in this constraint (combinators
+    /// included), bounded per warrant by
+    /// [`crate::limits::MAX_REGEXES_PER_WARRANT`].
+    pub(crate) fn regex_count(&self) -> usize {
+        match self {
+            Constraint::Regex(_) => 1,
+            Constraint::All(a) => a.children().iter().map(Self::regex_count).sum(),
+            Constraint::Any(a) => a.children().iter().map(Self::regex_count).sum(),
+            Constraint::Not(n) => n.inner().regex_count(),
+            _ => 0,
         }
     }
 
@@ -198,6 +251,10 @@ impl Constraint {
     pub(crate) fn glob_bytes(&self) -> usize {
         match self {
             Constraint::Pattern(p) => p.glob().len(),
+            Constraint::UrlPattern(u) => u.glob_bytes(),
+            Constraint::All(a) => a.children().iter().map(Self::glob_bytes).sum(),
+            Constraint::Any(a) => a.children().iter().map(Self::glob_bytes).sum(),
+            Constraint::Not(n) => n.inner().glob_bytes(),
             _ => 0,
         }
     }

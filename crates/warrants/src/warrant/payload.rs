@@ -168,6 +168,15 @@ impl Payload {
         if globs > limits::MAX_GLOB_BYTES_PER_WARRANT {
             return Err(DecodeError::TooLarge("glob bytes per warrant"));
         }
+        let regexes: usize = self
+            .tools
+            .values()
+            .flat_map(|set| set.args().values())
+            .map(crate::constraint::Constraint::regex_count)
+            .sum();
+        if regexes > limits::MAX_REGEXES_PER_WARRANT {
+            return Err(DecodeError::TooLarge("regexes per warrant"));
+        }
         for (name, set) in &self.tools {
             check_name(name)?;
             if set.args().len() > crate::constraint::MAX_CONSTRAINTS_PER_TOOL {
