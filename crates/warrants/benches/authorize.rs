@@ -24,7 +24,10 @@ use std::time::Duration;
 
 use criterion::{black_box, Criterion};
 use sha2::{Digest, Sha256};
-use warrants::constraint::{Exact, OneOf, Pattern, Range, Subpath, Wildcard};
+use warrants::constraint::{
+    All, Any, Cidr, Contains, Exact, Not, NotOneOf, OneOf, Pattern, Range, Regex, Subpath, Subset,
+    UrlPattern, UrlSafe, Wildcard,
+};
 use warrants::warrant::WarrantId;
 use warrants::{
     Authorizer, Call, Chain, Constraint, ConstraintSet, Denial, Payload, Pop, PopWindow, PublicKey,
@@ -464,6 +467,64 @@ fn bench_constraints(c: &mut Criterion) -> BoxResult<()> {
         ),
         ("subpath", Subpath::new("/data/in")?.into(), PATH.into()),
         ("wildcard", Wildcard::new().into(), "anything".into()),
+        (
+            "not_one_of",
+            NotOneOf::new(["dev", "staging", "qa", "test"])?.into(),
+            "production".into(),
+        ),
+        (
+            "regex",
+            Regex::new("/data/[a-z]+/[0-9]{4}/q[1-4]\\.txt")?.into(),
+            "/data/reports/2024/q1.txt".into(),
+        ),
+        (
+            "url_safe",
+            UrlSafe::new().into(),
+            "https://api.example.com/v1/items?id=7".into(),
+        ),
+        (
+            "url_pattern",
+            UrlPattern::new(["https"], "*.example.com", None, Some("/v1/**"))?.into(),
+            "https://api.example.com/v1/items?id=7".into(),
+        ),
+        (
+            "cidr",
+            Cidr::new(["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32"])?.into(),
+            "192.168.10.20".into(),
+        ),
+        (
+            "contains",
+            Contains::new(["read"])?.into(),
+            Value::list(["list", "read", "stat"]),
+        ),
+        (
+            "subset",
+            Subset::new(["list", "read", "stat", "write"])?.into(),
+            Value::list(["list", "read"]),
+        ),
+        (
+            "all",
+            All::new([
+                Constraint::from(Subpath::new("/data")?),
+                Pattern::new("**/*.txt")?.into(),
+            ])?
+            .into(),
+            PATH.into(),
+        ),
+        (
+            "any",
+            Any::new([
+                Constraint::from(Subpath::new("/tmp")?),
+                Subpath::new("/data/in")?.into(),
+            ])?
+            .into(),
+            PATH.into(),
+        ),
+        (
+            "not",
+            Not::new(OneOf::new(["/etc/passwd", "/etc/shadow"])?)?.into(),
+            PATH.into(),
+        ),
     ];
     let mut g = c.benchmark_group("constraint");
     for (name, constraint, value) in &cases {
