@@ -560,6 +560,35 @@ fn bench_constraints(c: &mut Criterion) -> BoxResult<()> {
     g.bench_function("set_mixed6", |b| {
         b.iter(|| black_box(&set).check(black_box(&mixed)))
     });
+
+    // Six of the newer types in one set.
+    let set_new = ConstraintSet::new()
+        .arg("url", UrlSafe::new())
+        .arg("id", Regex::new("[a-z]{2}-[0-9]{6}")?)
+        .arg("ip", Cidr::new(["10.0.0.0/8", "192.168.0.0/16"])?)
+        .arg("env", NotOneOf::new(["prod", "production"])?)
+        .arg("scopes", Subset::new(["list", "read", "stat"])?)
+        .arg(
+            "path",
+            All::new([
+                Constraint::from(Subpath::new("/data")?),
+                Pattern::new("**/*.txt")?.into(),
+            ])?,
+        );
+    let mixed_new = Value::map([
+        ("url", Value::from("https://api.example.com/v1/items?id=7")),
+        ("id", Value::from("ab-123456")),
+        ("ip", Value::from("192.168.10.20")),
+        ("env", Value::from("staging")),
+        ("scopes", Value::list(["list", "read"])),
+        ("path", Value::from(PATH)),
+    ]);
+    if let Err(v) = set_new.check(&mixed_new) {
+        return Err(format!("mixed new-type set should pass, got {v:?}").into());
+    }
+    g.bench_function("set_mixed6_new_types", |b| {
+        b.iter(|| black_box(&set_new).check(black_box(&mixed_new)))
+    });
     g.finish();
     Ok(())
 }
