@@ -359,7 +359,18 @@ impl KeySettings {
                 ))
             }
         };
-        let mut r = KmsEnvelopeResolver::new(k.config.client()?, source);
+        let client = k.config.client().map_err(|e| match e {
+            Error::Config { setting, reason } => {
+                let var = match setting.as_str() {
+                    "aws-kms region" => "WARRANT_KMS_REGION",
+                    "aws-kms endpoint" => "WARRANT_KMS_ENDPOINT",
+                    _ => "WARRANT_KMS_REGION",
+                };
+                Error::config(var, reason)
+            }
+            other => other,
+        })?;
+        let mut r = KmsEnvelopeResolver::new(client, source);
         if let Some(key) = &k.key {
             r = r.expected_kms_key(key.clone());
         }
@@ -484,7 +495,27 @@ fn vault_settings(lookup: Lookup<'_>) -> Result<VaultSettings, Error> {
 fn kms_settings(lookup: Lookup<'_>) -> Result<KmsSettings, Error> {
     use crate::kms::{KmsConfig, KmsCredentials};
     let region = required(lookup, "WARRANT_KMS_REGION", "the kms key source needs it")?;
-    let mut config = KmsConfig::new(region.trim(), KmsCredentials::FromEnv);
+    // Static credentials from the AWS_* variables (read through the same
+    // lookup); the default chain (instance metadata, ~/.aws) is never used
+    // implicitly. For IAM roles, build the resolver in code with your own
+    // aws_sdk_kms::Client.
+    let access_key_id = required(
+        lookup,
+        "AWS_ACCESS_KEY_ID",
+        "the kms key source needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    )?;
+    let secret_access_key = secret(lookup, "AWS_SECRET_ACCESS_KEY")?.ok_or_else(|| {
+        Error::config(
+            "AWS_SECRET_ACCESS_KEY",
+            "not set (the kms key source needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+        )
+    })?;
+    let credentials = KmsCredentials::Static {
+        access_key_id: access_key_id.trim().to_string(),
+        secret_access_key,
+        session_token: secret(lookup, "AWS_SESSION_TOKEN")?,
+    };
+    let mut config = KmsConfig::new(region.trim(), credentials);
     if let Some(ep) = get(lookup, "WARRANT_KMS_ENDPOINT") {
         url::Url::parse(ep.trim())
             .map_err(|_| Error::config("WARRANT_KMS_ENDPOINT", "not a URL"))?;
