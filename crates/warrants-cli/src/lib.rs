@@ -1,3 +1,74 @@
-//! The `warrant` command line tool: keygen, mint, grant, inspect, verify, authorize, revoke.
+//! The `warrant` command line tool: keygen, pubkey, mint, inspect, verify.
 //!
-//! This crate is filled by a later issue; see `DESIGN.md` §7.
+//! See `warrant --help` and each subcommand's `--help`; the constraint flag
+//! syntax is in [`constraint_spec`], the capability-file schema in
+//! [`capfile`] and [`constraint_doc`], the exit codes in [`exit`].
+
+pub mod capfile;
+pub mod cli;
+pub mod commands;
+pub mod constraint_doc;
+pub mod constraint_spec;
+pub mod duration;
+pub mod exit;
+pub mod io;
+pub mod keys;
+pub mod output;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command};
+use crate::exit::{exit, CliError};
+
+/// Parse `args` (including the program name), run the command, print any
+/// error, and return the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return exit(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return exit(exit::USAGE);
+        }
+    };
+    if let (Command::Mint(m), Some(sub)) = (&mut cli.command, matches.subcommand_matches("mint")) {
+        m.tool_positions = sub
+            .indices_of("tools")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        m.constraint_positions = sub
+            .indices_of("constraints")
+            .map(Iterator::collect)
+            .unwrap_or_default();
+    }
+    let json = cli.json;
+    match commands::dispatch(cli) {
+        Ok(code) => exit(code),
+        Err(e) => {
+            report(&e, json);
+            exit(e.exit_code())
+        }
+    }
+}
+
+/// Print an error: `warrant: ...` on stderr, or a JSON object on stdout.
+fn report(e: &CliError, json: bool) {
+    if json {
+        let v = serde_json::json!({ "ok": false, "code": e.code(), "error": e.to_string() });
+        println!("{v}");
+    }
+    eprintln!("warrant: {e}");
+}

@@ -1,0 +1,174 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes, shown at the end of `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: the command succeeded, the warrant is valid
+  1  denied or invalid: the warrant does not verify
+  2  usage or I/O error: bad flags, unreadable or malformed input
+
+Inputs are files or `-` for stdin; warrants are read raw or as base64url text.";
+
+/// Warrant-based authorization: create, inspect and verify warrants.
+#[derive(Debug, Parser)]
+#[command(name = "warrant", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a signing key: writes the seed file (mode 0600), prints the public key.
+    #[command(after_help = "Examples:\n  warrant keygen --out root.seed\n  \
+        warrant keygen --out keys/agent --id agent")]
+    Keygen(KeygenArgs),
+    /// Print the public key of a seed file.
+    #[command(after_help = "Examples:\n  warrant pubkey root.seed\n  \
+        echo \"$SEED\" | warrant pubkey -")]
+    Pubkey(PubkeyArgs),
+    /// Mint a root warrant from flags or a capability file.
+    #[command(after_help = MINT_HELP)]
+    Mint(MintArgs),
+    /// Decode a warrant chain without trusting it and show it as a tree.
+    #[command(after_help = "Examples:\n  warrant inspect chain.txt\n  \
+        warrant mint ... | warrant inspect -\n  warrant inspect --json chain.txt")]
+    Inspect(InspectArgs),
+    /// Verify a chain against trusted root keys (exit 0 valid, 1 invalid).
+    #[command(
+        after_help = "Examples:\n  warrant verify chain.txt --trusted-root seed:root.seed\n  \
+        warrant verify chain.txt --trusted-root \"$ROOT_PUB\" --revocation revoked.bin"
+    )]
+    Verify(VerifyArgs),
+}
+
+const MINT_HELP: &str = "\
+Constraint syntax (--constraint ARG=SPEC, applies to the preceding --tool):
+  wildcard                      any value
+  exact:VALUE                   exact:42, exact:eu-west-1, exact:\"42\" (text)
+  one_of:V1,V2 | not_one_of:..  one_of:dev,staging (or a JSON list)
+  range:[MIN,MAX]               ( ) exclude a bound, empty side unbounded; <=N <N >=N >N
+  pattern:GLOB                  pattern:*.csv
+  subpath:ROOT                  subpath:/data/in
+  regex:EXPR                    regex:[a-z]+-[0-9]+
+  contains:V1,.. | subset:V1,.. list arguments
+  cidr:NET1,NET2                cidr:10.0.0.0/8,fd00::/8
+  url_safe[:schemes=..;allow=..;deny=..]
+  url_pattern:SCHEMES://HOST[:PORT][/PATH]   url_pattern:https://*.example.com/api/*
+  all(SPEC;SPEC) any(SPEC;SPEC) not(SPEC)
+VALUEs parse as JSON when they can, as text otherwise.
+
+Capability file (YAML or JSON):
+  holder: seed:agent.seed    # optional
+  ttl: 1h                    # optional
+  max_depth: 3               # optional
+  allow_unknown: [tool]      # optional
+  tools:
+    read_file:
+      path: subpath:/data/in
+    transfer:
+      amount: {kind: range, min: 0, max: 100}
+
+Key forms: --issuer-key FILE | - | env:VAR;  --holder BASE64URL | @PUBKEY_FILE | seed:SEED_FILE
+
+Examples:
+  warrant mint --issuer-key root.seed --holder seed:agent.seed \\
+      --tool read_file --constraint path=subpath:/data/in --ttl 10m
+  warrant mint --issuer-key env:ROOT_SEED --capabilities caps.yaml --out chain.txt";
+
+/// `keygen` arguments.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Seed file to create (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Key id to report (for key resolvers that look keys up by id).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `pubkey` arguments.
+#[derive(Debug, Args)]
+pub struct PubkeyArgs {
+    /// Seed file, `-` for stdin, or `env:VAR`.
+    #[arg(value_name = "SEED")]
+    pub seed: String,
+}
+
+/// `mint` arguments.
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// Issuer signing key: seed FILE, `-` or `env:VAR`.
+    #[arg(long, value_name = "KEY")]
+    pub issuer_key: String,
+    /// Holder public key: BASE64URL, `@FILE` or `seed:FILE`.
+    #[arg(long, value_name = "KEY")]
+    pub holder: Option<String>,
+    /// A granted tool; following --constraint flags apply to it.
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
+    /// An argument constraint `ARG=SPEC` for the preceding --tool.
+    #[arg(long = "constraint", value_name = "ARG=SPEC")]
+    pub constraints: Vec<String>,
+    /// Capability file (YAML or JSON, `-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub capabilities: Option<String>,
+    /// Time to live: seconds or 10m, 1h, 7d (default 1h).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Maximum delegation depth (default 8).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Issue time, unix seconds (default now; for tests and backdating).
+    #[arg(long, value_name = "UNIX_SECS")]
+    pub issued_at: Option<u64>,
+    /// Write the chain to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write raw bytes instead of base64url text.
+    #[arg(long)]
+    pub binary: bool,
+    /// Positions of `--tool` on the command line (filled after parsing).
+    #[arg(skip)]
+    pub tool_positions: Vec<usize>,
+    /// Positions of `--constraint` on the command line (filled after parsing).
+    #[arg(skip)]
+    pub constraint_positions: Vec<usize>,
+}
+
+/// `inspect` arguments.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Chain file (raw or base64url) or `-`.
+    #[arg(value_name = "CHAIN")]
+    pub input: String,
+}
+
+/// `verify` arguments.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Chain file (raw or base64url) or `-`.
+    #[arg(value_name = "CHAIN")]
+    pub input: String,
+    /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
+    #[arg(long = "trusted-root", value_name = "KEY", required = true)]
+    pub trusted_roots: Vec<String>,
+    /// Signed revocation list (raw or base64url).
+    #[arg(long, value_name = "FILE")]
+    pub revocation: Option<String>,
+    /// Allowed clock skew in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub clock_skew: u64,
+}

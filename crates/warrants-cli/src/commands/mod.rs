@@ -1,0 +1,30 @@
+//! One module per subcommand; each returns the exit code or a [`CliError`].
+//! Part 2 adds `grant`, `authorize`, `revoke` and `headers` here.
+
+mod inspect;
+mod keygen;
+mod mint;
+mod pubkey;
+mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::exit::CliError;
+
+/// Run the parsed command.
+pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
+    let json = cli.json;
+    match cli.command {
+        Command::Keygen(a) => keygen::run(&a, json),
+        Command::Pubkey(a) => pubkey::run(&a, json),
+        Command::Mint(a) => mint::run(&a, json),
+        Command::Inspect(a) => inspect::run(&a, json),
+        Command::Verify(a) => verify::run(&a, json),
+    }
+}
+
+/// Decode a chain from an input (path or `-`, raw or base64url).
+pub(crate) fn read_chain(input: &str) -> Result<warrants::Chain, CliError> {
+    let bytes = crate::io::read_binary(input)?;
+    warrants::Chain::from_bytes(&bytes)
+        .map_err(|e| CliError::malformed(crate::io::display_name(input), "chain", e.to_string()))
+}
