@@ -49,7 +49,58 @@ pub enum Command {
         warrant verify chain.txt --trusted-root \"$ROOT_PUB\" --revocation revoked.bin"
     )]
     Verify(VerifyArgs),
+    /// Attenuate a chain's leaf: add a narrower child warrant signed by the leaf's holder.
+    #[command(after_help = GRANT_HELP)]
+    Grant(GrantArgs),
+    /// Build or extend a signed revocation list.
+    #[command(after_help = REVOKE_HELP)]
+    Revoke(RevokeArgs),
+    /// Print the Temporal workflow headers (`x-warrant`, `x-warrant-key-id`) for a chain.
+    #[command(after_help = HEADERS_HELP)]
+    Headers(HeadersArgs),
 }
+
+const GRANT_HELP: &str = "\
+The grant starts with no tools: add each with --tool (and --constraint ARG=SPEC,
+same syntax as `mint`), or copy the parent's with --inherit-all. A tool given
+with no --constraint keeps the parent's constraints for it. Every constraint must
+be provably narrower than (or equal to) the parent's; expiry and max depth may
+only shrink. A widening grant or a --parent-key that is not the leaf's holder is
+refused with exit 1 and the core's code, e.g.
+  BUILD_CONSTRAINT_WIDENS  BUILD_TOOL_NOT_IN_PARENT  BUILD_TTL_INVALID
+  BUILD_DEPTH_INVALID      BUILD_WRONG_KEY           BUILD_NO_TOOLS
+
+Key forms: --parent-key FILE | - | env:VAR;  --holder BASE64URL | @PUBKEY_FILE | seed:SEED_FILE
+
+Examples:
+  warrant grant chain.txt --parent-key agent.seed --holder seed:worker.seed \\
+      --tool read_file --constraint path=subpath:/data/in/reports --ttl 5m --out child.txt
+  warrant grant chain.txt --parent-key env:AGENT_SEED --holder \"$WORKER_PUB\" --inherit-all --max-depth 2
+  warrant grant chain.txt --parent-key agent.seed --capabilities narrower.yaml";
+
+const REVOKE_HELP: &str = "\
+A new list has version 1. With --list EXISTING the list is extended: it must be
+signed by the same --issuer-key (else exit 2), the new version is the old one
+plus 1, and the ids are the union of the old and new ones. Ids are the 32 hex
+characters shown by `warrant inspect`. Output is base64url text unless --binary.
+
+Examples:
+  warrant revoke --issuer-key root.seed --id 0123456789abcdef0123456789abcdef --out revoked.txt
+  warrant revoke --issuer-key root.seed --list revoked.txt --id fedcba98765432100123456789abcdef \\
+      --out revoked.txt
+  warrant verify chain.txt --trusted-root seed:root.seed --revocation revoked.txt";
+
+const HEADERS_HELP: &str = "\
+Prints `x-warrant` (the chain as base64url text) and `x-warrant-key-id` (the
+holder key id the worker's key resolver looks up). With --json, prints an object
+with the header values and the `--headers` flags for `temporal workflow start`
+(KEY=VALUE, the value a JSON string; the worker reads these json/plain payloads).
+
+Examples:
+  warrant headers chain.txt --key-id agent
+  warrant headers chain.txt --key-id agent --json
+  temporal workflow start --type MyWorkflow --task-queue q \\
+      --headers \"x-warrant=\\\"$(warrant mint ...)\\\"\" --headers 'x-warrant-key-id=\"agent\"'";
 
 const MINT_HELP: &str = "\
 Constraint syntax (--constraint ARG=SPEC, applies to the preceding --tool):
@@ -171,4 +222,79 @@ pub struct VerifyArgs {
     /// Allowed clock skew in seconds.
     #[arg(long, default_value_t = 30)]
     pub clock_skew: u64,
+}
+
+/// `grant` arguments.
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// Chain file (raw or base64url) or `-`.
+    #[arg(value_name = "CHAIN")]
+    pub input: String,
+    /// The leaf holder's signing key: seed FILE, `-` or `env:VAR`.
+    #[arg(long, value_name = "KEY")]
+    pub parent_key: String,
+    /// New holder public key: BASE64URL, `@FILE` or `seed:FILE` (default: the parent's holder).
+    #[arg(long, value_name = "KEY")]
+    pub holder: Option<String>,
+    /// A granted tool; following --constraint flags apply to it.
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
+    /// An argument constraint `ARG=SPEC` for the preceding --tool.
+    #[arg(long = "constraint", value_name = "ARG=SPEC")]
+    pub constraints: Vec<String>,
+    /// Copy every tool of the parent (tools given by flag override).
+    #[arg(long)]
+    pub inherit_all: bool,
+    /// Capability file (YAML or JSON, `-` for stdin), as for `mint`.
+    #[arg(long, value_name = "FILE")]
+    pub capabilities: Option<String>,
+    /// Time to live: seconds or 10m, 1h, 7d (default: the parent's expiry).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Maximum delegation depth (default: the parent's).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Write the chain to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write raw bytes instead of base64url text.
+    #[arg(long)]
+    pub binary: bool,
+    /// Positions of `--tool` on the command line (filled after parsing).
+    #[arg(skip)]
+    pub tool_positions: Vec<usize>,
+    /// Positions of `--constraint` on the command line (filled after parsing).
+    #[arg(skip)]
+    pub constraint_positions: Vec<usize>,
+}
+
+/// `revoke` arguments.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Root signing key of the list: seed FILE, `-` or `env:VAR`.
+    #[arg(long, value_name = "KEY")]
+    pub issuer_key: String,
+    /// A warrant id to revoke, 32 hex characters (repeatable).
+    #[arg(long = "id", value_name = "WARRANT_ID")]
+    pub ids: Vec<String>,
+    /// Existing list to extend (raw or base64url).
+    #[arg(long, value_name = "EXISTING")]
+    pub list: Option<String>,
+    /// Write the list to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write raw bytes instead of base64url text.
+    #[arg(long)]
+    pub binary: bool,
+}
+
+/// `headers` arguments.
+#[derive(Debug, Args)]
+pub struct HeadersArgs {
+    /// Chain file (raw or base64url) or `-`.
+    #[arg(value_name = "CHAIN")]
+    pub input: String,
+    /// Holder key id for `x-warrant-key-id`.
+    #[arg(long, value_name = "ID")]
+    pub key_id: String,
 }

@@ -1,4 +1,5 @@
-//! The `warrant` command line tool: keygen, pubkey, mint, inspect, verify.
+//! The `warrant` command line tool: keygen, pubkey, mint, inspect, verify,
+//! grant, revoke, headers.
 //!
 //! See `warrant --help` and each subcommand's `--help`; the constraint flag
 //! syntax is in [`constraint_spec`], the capability-file schema in
@@ -44,15 +45,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return exit(exit::USAGE);
         }
     };
-    if let (Command::Mint(m), Some(sub)) = (&mut cli.command, matches.subcommand_matches("mint")) {
-        m.tool_positions = sub
-            .indices_of("tools")
-            .map(Iterator::collect)
-            .unwrap_or_default();
-        m.constraint_positions = sub
-            .indices_of("constraints")
-            .map(Iterator::collect)
-            .unwrap_or_default();
+    let positions = |name: &str| -> (Vec<usize>, Vec<usize>) {
+        matches
+            .subcommand_matches(name)
+            .map_or_else(Default::default, |sub| {
+                (
+                    sub.indices_of("tools")
+                        .map(Iterator::collect)
+                        .unwrap_or_default(),
+                    sub.indices_of("constraints")
+                        .map(Iterator::collect)
+                        .unwrap_or_default(),
+                )
+            })
+    };
+    match &mut cli.command {
+        Command::Mint(m) => (m.tool_positions, m.constraint_positions) = positions("mint"),
+        Command::Grant(g) => (g.tool_positions, g.constraint_positions) = positions("grant"),
+        _ => {}
     }
     let json = cli.json;
     match commands::dispatch(cli) {

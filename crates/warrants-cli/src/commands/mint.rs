@@ -14,7 +14,7 @@ use crate::io::{display_name, encode_b64, read_input, write_output};
 use crate::keys::{load_public_key, load_signing_key};
 
 /// Tool name to its constraint set.
-type Tools = BTreeMap<String, ConstraintSet>;
+pub(super) type Tools = BTreeMap<String, ConstraintSet>;
 
 /// Run `mint`.
 pub fn run(a: &MintArgs, json: bool) -> Result<u8, CliError> {
@@ -28,7 +28,12 @@ pub fn run(a: &MintArgs, json: bool) -> Result<u8, CliError> {
         }
         None => None,
     };
-    let mut tools = flag_tools(a)?;
+    let mut tools = flag_tools(
+        &a.tools,
+        &a.constraints,
+        &a.tool_positions,
+        &a.constraint_positions,
+    )?;
     if let Some((f, name)) = &file {
         for (tool, set) in file_tools(f, name)? {
             if tools.insert(tool.clone(), set).is_some() {
@@ -110,11 +115,15 @@ pub fn run(a: &MintArgs, json: bool) -> Result<u8, CliError> {
 
 /// Tools from `--tool`/`--constraint`, each constraint applying to the
 /// nearest `--tool` before it.
-fn flag_tools(a: &MintArgs) -> Result<Tools, CliError> {
-    let mut args: Vec<BTreeMap<String, ConstraintEntry>> = vec![BTreeMap::new(); a.tools.len()];
-    for (c, pos) in a.constraints.iter().zip(&a.constraint_positions) {
-        let owner = a
-            .tool_positions
+pub(super) fn flag_tools(
+    tool_names: &[String],
+    constraints: &[String],
+    tool_positions: &[usize],
+    constraint_positions: &[usize],
+) -> Result<Tools, CliError> {
+    let mut args: Vec<BTreeMap<String, ConstraintEntry>> = vec![BTreeMap::new(); tool_names.len()];
+    for (c, pos) in constraints.iter().zip(constraint_positions) {
+        let owner = tool_positions
             .iter()
             .rposition(|t| t < pos)
             .ok_or_else(|| {
@@ -132,7 +141,7 @@ fn flag_tools(a: &MintArgs) -> Result<Tools, CliError> {
         }
     }
     let mut tools = Tools::new();
-    for (tool, args) in a.tools.iter().zip(args) {
+    for (tool, args) in tool_names.iter().zip(args) {
         let set = build_set(&args, false)
             .map_err(|(arg, e)| CliError::usage("--constraint", format!("{tool}.{arg}: {e}")))?;
         if tools.insert(tool.clone(), set).is_some() {
@@ -146,7 +155,7 @@ fn flag_tools(a: &MintArgs) -> Result<Tools, CliError> {
 }
 
 /// Tools from a capability file.
-fn file_tools(f: &CapFile, name: &str) -> Result<Tools, CliError> {
+pub(super) fn file_tools(f: &CapFile, name: &str) -> Result<Tools, CliError> {
     for t in &f.allow_unknown {
         if !f.tools.contains_key(t) {
             return Err(CliError::malformed(

@@ -1,10 +1,12 @@
 //! One module per subcommand; each returns the exit code or a [`CliError`].
-//! Part 2 adds `grant`, `authorize`, `revoke` and `headers` here.
 
+mod grant;
+mod headers;
 mod inspect;
 mod keygen;
 mod mint;
 mod pubkey;
+mod revoke;
 mod verify;
 
 use crate::cli::{Cli, Command};
@@ -19,6 +21,9 @@ pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Mint(a) => mint::run(&a, json),
         Command::Inspect(a) => inspect::run(&a, json),
         Command::Verify(a) => verify::run(&a, json),
+        Command::Grant(a) => grant::run(&a, json),
+        Command::Revoke(a) => revoke::run(&a, json),
+        Command::Headers(a) => headers::run(&a, json),
     }
 }
 
