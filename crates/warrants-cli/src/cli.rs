@@ -58,7 +58,26 @@ pub enum Command {
     /// Print the Temporal workflow headers (`x-warrant`, `x-warrant-key-id`) for a chain.
     #[command(after_help = HEADERS_HELP)]
     Headers(HeadersArgs),
+    /// Dry-run one tool call against a chain (exit 0 allow, 1 deny).
+    #[command(after_help = AUTHORIZE_HELP)]
+    Authorize(AuthorizeArgs),
 }
+
+const AUTHORIZE_HELP: &str = "\
+Runs the full authorizer: trust, revocation, expiry, the tool grant, the
+constraints of every link, the signatures and a proof of possession. The proof
+is signed here with --holder-key (at the current time; --save-pop writes it), or
+a saved proof is checked with --pop. Prints `allow`, or `deny CODE` and every
+violated argument. Argument values are never shown unless --show-values.
+
+--arg NAME=VALUE: VALUE parses as JSON when it can, as text otherwise (as exact:).
+--args-json: a JSON object, or @FILE.
+
+Examples:
+  warrant authorize chain.txt --tool read_file --arg path=/data/in/a.csv \\
+      --trusted-root seed:root.seed --holder-key agent.seed
+  warrant authorize chain.txt --tool transfer --args-json '{\"amount\": 50}' \\
+      --trusted-root \"$ROOT_PUB\" --pop proof.txt --json";
 
 const GRANT_HELP: &str = "\
 The grant starts with no tools: add each with --tool (and --constraint ARG=SPEC,
@@ -297,4 +316,53 @@ pub struct HeadersArgs {
     /// Holder key id for `x-warrant-key-id`.
     #[arg(long, value_name = "ID")]
     pub key_id: String,
+}
+
+/// `authorize` arguments.
+#[derive(Debug, Args)]
+pub struct AuthorizeArgs {
+    /// Chain file (raw or base64url) or `-`.
+    #[arg(value_name = "CHAIN")]
+    pub input: String,
+    /// The tool called.
+    #[arg(long, value_name = "NAME")]
+    pub tool: String,
+    /// A call argument `NAME=VALUE` (VALUE as JSON if it parses, else text).
+    #[arg(long = "arg", value_name = "NAME=VALUE", conflicts_with = "args_json")]
+    pub args: Vec<String>,
+    /// The call arguments as a JSON object, or `@FILE`.
+    #[arg(long, value_name = "JSON")]
+    pub args_json: Option<String>,
+    /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
+    #[arg(long = "trusted-root", value_name = "KEY", required = true)]
+    pub trusted_roots: Vec<String>,
+    /// Signed revocation list (raw or base64url).
+    #[arg(long, value_name = "FILE")]
+    pub revocation: Option<String>,
+    /// Holder signing key to sign a fresh proof: seed FILE, `-` or `env:VAR`.
+    #[arg(
+        long,
+        value_name = "KEY",
+        conflicts_with = "pop",
+        required_unless_present = "pop"
+    )]
+    pub holder_key: Option<String>,
+    /// A saved proof of possession to check (raw or base64url).
+    #[arg(long, value_name = "FILE")]
+    pub pop: Option<String>,
+    /// Write the proof signed with --holder-key to FILE (base64url).
+    #[arg(long, value_name = "FILE", requires = "holder_key")]
+    pub save_pop: Option<PathBuf>,
+    /// Context bytes the proof is bound to (text).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub context: String,
+    /// Seconds a proof may predate now.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub pop_max_age: u64,
+    /// Allowed clock skew in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub clock_skew: u64,
+    /// Show argument values in denials (local debugging only).
+    #[arg(long)]
+    pub show_values: bool,
 }

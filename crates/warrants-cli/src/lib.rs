@@ -1,5 +1,5 @@
 //! The `warrant` command line tool: keygen, pubkey, mint, inspect, verify,
-//! grant, revoke, headers.
+//! grant, revoke, headers, authorize.
 //!
 //! See `warrant --help` and each subcommand's `--help`; the constraint flag
 //! syntax is in [`constraint_spec`], the capability-file schema in

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the exit code or a [`CliError`].
 
+mod authorize;
 mod grant;
 mod headers;
 mod inspect;
@@ -24,6 +25,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, CliError> {
         Command::Grant(a) => grant::run(&a, json),
         Command::Revoke(a) => revoke::run(&a, json),
         Command::Headers(a) => headers::run(&a, json),
+        Command::Authorize(a) => authorize::run(&a, json),
     }
 }
 
