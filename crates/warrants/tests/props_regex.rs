@@ -404,8 +404,10 @@ fn decode_never_panics_on_mutated_bytes() {
             Ok(())
         })
         .unwrap();
+    // The generator is seeded randomly: about 2-4% of mutations still
+    // decode, so demand a few, not a fixed share (20 of 1024 was seen).
     assert!(
-        ok.get() > 20 && err.get() > 200,
+        ok.get() >= 5 && err.get() > 200,
         "{} ok, {} err",
         ok.get(),
         err.get()
