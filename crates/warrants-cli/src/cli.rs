@@ -32,9 +32,11 @@ pub enum Command {
     #[command(after_help = "Examples:\n  warrant keygen --out root.seed\n  \
         warrant keygen --out keys/agent --id agent")]
     Keygen(KeygenArgs),
-    /// Print the public key of a seed file.
+    /// Print the public key of a seed file or a Transit key.
     #[command(after_help = "Examples:\n  warrant pubkey root.seed\n  \
-        echo \"$SEED\" | warrant pubkey -")]
+        echo \"$SEED\" | warrant pubkey -\n  \
+        WARRANT_VAULT_ADDR=https://bao:8200 WARRANT_VAULT_TOKEN_FILE=token \\\n    \
+        warrant pubkey transit:control-plane --all-versions")]
     Pubkey(PubkeyArgs),
     /// Mint a root warrant from flags or a capability file.
     #[command(after_help = MINT_HELP)]
@@ -148,12 +150,18 @@ Capability file (YAML or JSON):
     transfer:
       amount: {kind: range, min: 0, max: 100}
 
-Key forms: --issuer-key FILE | - | env:VAR;  --holder BASE64URL | @PUBKEY_FILE | seed:SEED_FILE
+Key forms:
+  --issuer-key FILE | - | env:VAR | transit:[MOUNT/]NAME[@VERSION]
+  --holder     BASE64URL | @PUBKEY_FILE | seed:SEED_FILE
+A transit: key is signed by OpenBao/Vault Transit; the server and token come
+from WARRANT_VAULT_ADDR and WARRANT_VAULT_TOKEN[_FILE] (or WARRANT_VAULT_ROLE_ID
+and WARRANT_VAULT_SECRET_ID[_FILE]), see docs/KEYS.md.
 
 Examples:
   warrant mint --issuer-key root.seed --holder seed:agent.seed \\
       --tool read_file --constraint path=subpath:/data/in --ttl 10m
-  warrant mint --issuer-key env:ROOT_SEED --capabilities caps.yaml --out chain.txt";
+  warrant mint --issuer-key env:ROOT_SEED --capabilities caps.yaml --out chain.txt
+  warrant mint --issuer-key transit:control-plane --holder @agent.pub --tool read_file";
 
 /// `keygen` arguments.
 #[derive(Debug, Args)]
@@ -172,19 +180,26 @@ pub struct KeygenArgs {
 /// `pubkey` arguments.
 #[derive(Debug, Args)]
 pub struct PubkeyArgs {
-    /// Seed file, `-` for stdin, or `env:VAR`.
-    #[arg(value_name = "SEED")]
+    /// Seed file, `-` for stdin, `env:VAR`, or `transit:[MOUNT/]NAME[@N]`
+    /// (server from the WARRANT_VAULT_* variables).
+    #[arg(value_name = "KEY", allow_hyphen_values = true)]
     pub seed: String,
+    /// For a Transit key: every version's public key, oldest first, as
+    /// `VERSION KEY` lines (trusted roots during a rotation).
+    #[arg(long)]
+    pub all_versions: bool,
 }
 
 /// `mint` arguments.
 #[derive(Debug, Args)]
 pub struct MintArgs {
-    /// Issuer signing key: seed FILE, `-` or `env:VAR`.
-    #[arg(long, value_name = "KEY")]
+    /// Issuer signing key: seed FILE, `-`, `env:VAR`, or an OpenBao/Vault
+    /// Transit key `transit:[MOUNT/]NAME[@VERSION]` (server and token from
+    /// the WARRANT_VAULT_* variables).
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub issuer_key: String,
     /// Holder public key: BASE64URL, `@FILE` or `seed:FILE`.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub holder: Option<String>,
     /// A granted tool; following --constraint flags apply to it.
     #[arg(long = "tool", value_name = "NAME")]
@@ -233,7 +248,12 @@ pub struct VerifyArgs {
     #[arg(value_name = "CHAIN")]
     pub input: String,
     /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
-    #[arg(long = "trusted-root", value_name = "KEY", required = true)]
+    #[arg(
+        long = "trusted-root",
+        value_name = "KEY",
+        required = true,
+        allow_hyphen_values = true
+    )]
     pub trusted_roots: Vec<String>,
     /// Signed revocation list (raw or base64url).
     #[arg(long, value_name = "FILE")]
@@ -241,6 +261,10 @@ pub struct VerifyArgs {
     /// Allowed clock skew in seconds.
     #[arg(long, default_value_t = 30)]
     pub clock_skew: u64,
+    /// Evaluate at this time, unix seconds, instead of now (e.g. to replay
+    /// a past decision or check a warrant before it starts).
+    #[arg(long, value_name = "UNIX_SECS")]
+    pub at: Option<u64>,
 }
 
 /// `grant` arguments.
@@ -249,11 +273,12 @@ pub struct GrantArgs {
     /// Chain file (raw or base64url) or `-`.
     #[arg(value_name = "CHAIN")]
     pub input: String,
-    /// The leaf holder's signing key: seed FILE, `-` or `env:VAR`.
-    #[arg(long, value_name = "KEY")]
+    /// The leaf holder's signing key: seed FILE, `-`, `env:VAR`, or
+    /// `transit:[MOUNT/]NAME[@VERSION]` (WARRANT_VAULT_* settings).
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub parent_key: String,
     /// New holder public key: BASE64URL, `@FILE` or `seed:FILE` (default: the parent's holder).
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub holder: Option<String>,
     /// A granted tool; following --constraint flags apply to it.
     #[arg(long = "tool", value_name = "NAME")]
@@ -291,7 +316,7 @@ pub struct GrantArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// Root signing key of the list: seed FILE, `-` or `env:VAR`.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub issuer_key: String,
     /// A warrant id to revoke, 32 hex characters (repeatable).
     #[arg(long = "id", value_name = "WARRANT_ID")]
@@ -314,7 +339,7 @@ pub struct HeadersArgs {
     #[arg(value_name = "CHAIN")]
     pub input: String,
     /// Holder key id for `x-warrant-key-id`.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub key_id: String,
 }
 
@@ -334,7 +359,12 @@ pub struct AuthorizeArgs {
     #[arg(long, value_name = "JSON")]
     pub args_json: Option<String>,
     /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
-    #[arg(long = "trusted-root", value_name = "KEY", required = true)]
+    #[arg(
+        long = "trusted-root",
+        value_name = "KEY",
+        required = true,
+        allow_hyphen_values = true
+    )]
     pub trusted_roots: Vec<String>,
     /// Signed revocation list (raw or base64url).
     #[arg(long, value_name = "FILE")]
@@ -365,4 +395,8 @@ pub struct AuthorizeArgs {
     /// Show argument values in denials (local debugging only).
     #[arg(long)]
     pub show_values: bool,
+    /// Evaluate at this time, unix seconds, instead of now (e.g. to replay
+    /// a past decision or check a warrant before it starts).
+    #[arg(long, value_name = "UNIX_SECS")]
+    pub at: Option<u64>,
 }

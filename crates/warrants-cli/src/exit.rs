@@ -4,7 +4,8 @@
 //! |------|-----------------------------------------------------------------|
 //! | 0    | ok: the command succeeded, the warrant is valid                  |
 //! | 1    | denied or invalid: the warrant does not verify                   |
-//! | 2    | usage or I/O error: bad flags, unreadable or malformed input     |
+//! | 2    | usage or I/O error: bad flags, unreadable or malformed input,   |
+//! |      | a key backend (Vault/OpenBao Transit) unreachable or refusing    |
 
 use std::process::ExitCode;
 
@@ -45,6 +46,16 @@ pub enum CliError {
         /// The field or part at fault.
         field: String,
         /// What is wrong.
+        message: String,
+    },
+    /// A key backend (Vault/OpenBao) failed or is misconfigured (exit 2).
+    #[error("{source_name}: {code}: {message}")]
+    Key {
+        /// The flag naming the key.
+        source_name: String,
+        /// The `warrants-keys` code (`KEY_BACKEND_AUTH`, `KEY_CONFIG`, ...).
+        code: &'static str,
+        /// What went wrong (never a token or key material).
         message: String,
     },
     /// The warrant is invalid or the call is denied (exit 1).
@@ -93,6 +104,7 @@ impl CliError {
             Self::Usage { .. } => "USAGE",
             Self::Io { .. } => "IO",
             Self::Malformed { .. } => "MALFORMED",
+            Self::Key { code, .. } => code,
             Self::Denied { code, .. } => code,
         }
     }

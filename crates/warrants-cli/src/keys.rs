@@ -35,10 +35,10 @@ pub fn load_signing_key(spec: &str, flag: &str) -> Result<SigningKey, CliError> 
         return warrants_keys::signing_key_from_text(&text)
             .map_err(|reason| CliError::malformed(format!("{flag} env:{var}"), "seed", reason));
     }
-    if spec.starts_with("transit:") || spec.starts_with("vault:") {
+    if spec.starts_with("transit:") {
         return Err(CliError::usage(
             flag,
-            "Vault/OpenBao Transit keys are not supported yet; use a seed file or env:VAR",
+            "a Transit key can sign warrants (mint, grant) but not this; use a seed file or env:VAR",
         ));
     }
     let bytes = read_input(spec)?;

@@ -3,7 +3,7 @@
 //!
 //! See `warrant --help` and each subcommand's `--help`; the constraint flag
 //! syntax is in [`constraint_spec`], the capability-file schema in
-//! [`capfile`] and [`constraint_doc`], the exit codes in [`exit`].
+//! [`capfile`] and [`constraint_doc`], the exit codes in [`exit`](mod@exit).
 
 pub mod capfile;
 pub mod cli;
@@ -15,6 +15,7 @@ pub mod exit;
 pub mod io;
 pub mod keys;
 pub mod output;
+pub mod signing;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -76,7 +76,9 @@ pub fn span(secs: u64) -> String {
 
 /// `in 9m 58s` or `2h ago` relative to `now`.
 pub fn relative(t: u64, now: u64) -> String {
-    if t >= now {
+    if t == now {
+        "now".to_owned()
+    } else if t > now {
         format!("in {}", span(t - now))
     } else {
         format!("{} ago", span(now - t))
@@ -96,5 +98,7 @@ mod tests {
         assert_eq!(span(0), "0s");
         assert_eq!(relative(100, 40), "in 1m");
         assert_eq!(relative(0, 7200), "2h ago");
+        assert_eq!(relative(50, 50), "now");
+        assert_eq!(relative(51, 50), "in 1s");
     }
 }

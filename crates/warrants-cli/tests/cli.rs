@@ -6,30 +6,14 @@
 )]
 //! End-to-end tests of the `warrant` binary.
 
+mod common;
+use common::{keygen_pub as keygen, warrant};
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
-
-fn warrant() -> Command {
-    Command::cargo_bin("warrant").unwrap()
-}
-
-fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
-    let path = dir.join(name);
-    let out = warrant()
-        .arg("keygen")
-        .arg("--out")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    (
-        path,
-        String::from_utf8(out.stdout).unwrap().trim().to_owned(),
-    )
-}
 
 struct Env {
     dir: TempDir,
@@ -140,6 +124,35 @@ fn keygen_writes_0600_and_refuses_overwrite() {
     assert_ne!(std::fs::read_to_string(&path).unwrap(), seed);
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+/// A base64url public key may start with `-` (1 in 64 keys): it is the
+/// value of `--holder`/`--trusted-root`, not an unknown flag.
+#[test]
+fn public_keys_starting_with_a_hyphen_are_values() {
+    let e = env();
+    let (seed, public) = (0u8..=255)
+        .map(|i| {
+            let k = warrants::SigningKey::from_seed(&[i; 32]);
+            (k.to_base64url(), k.public_key().to_base64url())
+        })
+        .find(|(_, p)| p.starts_with('-'))
+        .unwrap();
+    let seed_file = e.write("hyphen.seed", &seed);
+    let chain = e.dir.path().join("hyphen.txt");
+    warrant()
+        .args(["mint", "--issuer-key"])
+        .arg(&seed_file)
+        .args(["--holder", &public, "--tool", "t", "--out"])
+        .arg(&chain)
+        .assert()
+        .code(0);
+    warrant()
+        .arg("verify")
+        .arg(&chain)
+        .args(["--trusted-root", &public])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -605,13 +618,25 @@ fn malformed_capability_files_name_line_and_field() {
 }
 
 #[test]
-fn transit_issuer_is_reported_as_not_yet_supported() {
+fn transit_issuer_without_vault_settings_is_a_config_error() {
     let e = env();
     warrant()
+        .env_remove("WARRANT_VAULT_ADDR")
         .args(["mint", "--issuer-key", "transit:root", "--holder"])
         .arg(&e.root_pub)
         .args(["--tool", "t"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("not supported yet"));
+        .stdout(predicate::str::is_empty())
+        .stderr(
+            predicate::str::contains("--issuer-key: KEY_CONFIG")
+                .and(predicate::str::contains("WARRANT_VAULT_ADDR")),
+        );
+    warrant()
+        .args(["mint", "--issuer-key", "transit:", "--holder"])
+        .arg(&e.root_pub)
+        .args(["--tool", "t"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected transit:NAME"));
 }

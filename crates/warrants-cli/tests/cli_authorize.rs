@@ -6,26 +6,14 @@
 )]
 //! End-to-end tests of `warrant authorize`.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{keygen, warrant};
+
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
-
-fn warrant() -> Command {
-    Command::cargo_bin("warrant").unwrap()
-}
-
-fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(name);
-    warrant()
-        .arg("keygen")
-        .arg("--out")
-        .arg(&path)
-        .assert()
-        .success();
-    path
-}
 
 struct Env {
     dir: TempDir,
@@ -290,6 +278,66 @@ fn expired_warrant_is_denied() {
     .assert()
     .code(1)
     .stdout(predicate::str::contains("\"WARRANT_EXPIRED\""));
+}
+
+/// `--at` evaluates another moment: the expired warrant was valid during
+/// its hour, not before or after it, and a proof saved then is stale now
+/// but valid when replayed at its own time.
+#[test]
+fn at_replays_a_decision_at_another_time() {
+    let issued = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 7200;
+    let e = env_with(&["--issued-at", &issued.to_string(), "--ttl", "1h"]);
+    let call = ["--tool", "read_file", "--arg", "path=/data/in/a"];
+    let during = (issued + 600).to_string();
+    let before = (issued - 600).to_string();
+    let pop = e.dir.path().join("old-pop.txt");
+    e.authorize(&call)
+        .args(["--holder-key", e.agent(), "--at", &during, "--save-pop"])
+        .arg(&pop)
+        .assert()
+        .code(0)
+        .stdout("allow\n");
+    e.authorize(&call)
+        .args(["--holder-key", e.agent(), "--at", &before])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("deny NOT_YET_VALID"));
+    e.authorize(&call)
+        .args([
+            "--holder-key",
+            e.agent(),
+            "--at",
+            &(issued + 3700).to_string(),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("deny WARRANT_EXPIRED"));
+    // The saved proof is stale now (checked before expiry), valid at its time.
+    let pop = pop.to_str().unwrap();
+    e.authorize(&call)
+        .args(["--pop", pop])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("deny POP_STALE"));
+    e.authorize(&call)
+        .args(["--pop", pop, "--at", &during])
+        .assert()
+        .code(0);
+    let verify = |at: &str, code: i32| {
+        warrant()
+            .arg("verify")
+            .arg(&e.chain)
+            .args(["--trusted-root", &format!("seed:{}", e.root.display())])
+            .args(["--at", at])
+            .assert()
+            .code(code);
+    };
+    verify(&during, 0);
+    verify(&before, 1);
 }
 
 #[test]

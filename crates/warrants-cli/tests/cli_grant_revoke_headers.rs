@@ -6,26 +6,14 @@
 )]
 //! End-to-end tests of `warrant grant`, `warrant revoke` and `warrant headers`.
 
+mod common;
+use common::{keygen, warrant};
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
-
-fn warrant() -> Command {
-    Command::cargo_bin("warrant").unwrap()
-}
-
-fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(name);
-    warrant()
-        .arg("keygen")
-        .arg("--out")
-        .arg(&path)
-        .assert()
-        .success();
-    path
-}
 
 struct Env {
     dir: TempDir,

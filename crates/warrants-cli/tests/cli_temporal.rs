@@ -8,14 +8,17 @@
 //! A Temporal workflow started by the `temporal` CLI with the headers that
 //! `warrant headers --json` prints, run by a worker wired with
 //! warrants-temporal: the activity is authorized by the CLI-minted chain
-//! (and an out-of-scope call is denied). Skipped when no `temporal` CLI is
-//! found (see `warrants_temporal::dev_server::find_cli`).
+//! (and an out-of-scope call is denied). Fails when no `temporal` CLI is
+//! found (`scripts/install-temporal.sh` installs it; see
+//! `warrants_temporal::dev_server::find_cli`).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{keygen, warrant};
+
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use serde::{Deserialize, Serialize};
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, UntypedWorkflow, Url,
@@ -69,21 +72,6 @@ impl CliRead {
             },
         )
     }
-}
-
-fn warrant() -> Command {
-    Command::cargo_bin("warrant").unwrap()
-}
-
-fn keygen(dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(name);
-    warrant()
-        .arg("keygen")
-        .arg("--out")
-        .arg(&path)
-        .assert()
-        .success();
-    path
 }
 
 fn seed(path: &Path) -> warrants::SigningKey {

@@ -50,7 +50,7 @@ pub fn run(a: &AuthorizeArgs, json: bool) -> Result<u8, CliError> {
         Err(e) => return Err(e),
     };
     let context = a.context.as_bytes();
-    let now = now();
+    let now = a.at.unwrap_or_else(now);
     let pop = match (&a.holder_key, &a.pop) {
         (Some(spec), None) => {
             let key = load_signing_key(spec, "--holder-key")?;

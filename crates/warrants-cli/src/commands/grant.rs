@@ -7,11 +7,16 @@
 
 use std::time::Duration;
 
+use warrants::warrant::GrantBuilder;
+use warrants::{BuildError, PublicKey, Warrant};
+use warrants_keys::Signer;
+
 use crate::capfile;
 use crate::cli::GrantArgs;
 use crate::exit::{CliError, OK};
-use crate::io::{display_name, encode_b64, read_input, write_output};
-use crate::keys::{load_public_key, load_signing_key};
+use crate::io::{display_name, read_input};
+use crate::keys::load_public_key;
+use crate::signing::{block_on, key_error, load_signer};
 
 use super::mint::{file_tools, flag_tools};
 
@@ -89,7 +94,7 @@ pub fn run(a: &GrantArgs, json: bool) -> Result<u8, CliError> {
     let max_depth = a
         .max_depth
         .or_else(|| file.as_ref().and_then(|(f, _)| f.max_depth));
-    let key = load_signing_key(&a.parent_key, "--parent-key")?;
+    let signer = load_signer(&a.parent_key, "--parent-key")?;
 
     let mut b = parent.grant_builder();
     if let Some(h) = holder {
@@ -110,30 +115,23 @@ pub fn run(a: &GrantArgs, json: bool) -> Result<u8, CliError> {
     if let Some(d) = max_depth {
         b = b.max_depth(d);
     }
-    let child = b.grant(&key).map_err(|e| CliError::Denied {
-        code: e.code().to_owned(),
-        message: format!("grant refused: {e}"),
-    })?;
+    let child = block_on(sign_child(b, parent.holder(), signer.as_ref()))??;
     let chain = chain.push(child.clone()).map_err(|e| CliError::Denied {
         code: "CHAIN_INVALID".to_owned(),
         message: format!("grant refused: {e}"),
     })?;
-    let bytes = chain.to_bytes();
-    let text = encode_b64(&bytes);
-    if a.binary {
-        write_output(a.out.as_deref(), &bytes)?;
-    } else if json && a.out.is_none() {
-        crate::output::print_json(&serde_json::json!({
-            "ok": true,
+    super::emit_chain(
+        &chain,
+        a.binary,
+        a.out.as_deref(),
+        json,
+        serde_json::json!({
             "id": child.id().to_hex(),
             "depth": child.depth(),
             "links": chain.len(),
             "expires_at": child.expires_at(),
-            "chain": text,
-        }))?;
-    } else {
-        write_output(a.out.as_deref(), format!("{text}\n").as_bytes())?;
-    }
+        }),
+    )?;
     if let Some(out) = &a.out {
         eprintln!(
             "granted warrant {} (link {}) into {}",
@@ -143,4 +141,35 @@ pub fn run(a: &GrantArgs, json: bool) -> Result<u8, CliError> {
         );
     }
     Ok(OK)
+}
+
+/// Sign the child with `signer`, which must hold the parent's holder key.
+/// Refusals of the core (widening, wrong key) are denials with its code;
+/// key backend failures are errors with the backend's code.
+async fn sign_child(
+    b: GrantBuilder<'_>,
+    parent_holder: &PublicKey,
+    signer: &dyn Signer,
+) -> Result<Warrant, CliError> {
+    let refused = |e: BuildError| CliError::Denied {
+        code: e.code().to_owned(),
+        message: format!("grant refused: {e}"),
+    };
+    let key = signer
+        .current_key()
+        .await
+        .map_err(|e| key_error("--parent-key", e))?;
+    if key.public != *parent_holder {
+        return Err(refused(BuildError::WrongKey(
+            "grant must be signed by the parent's holder",
+        )));
+    }
+    let unsigned = b.prepare().map_err(refused)?;
+    warrants_keys::sign_prepared(unsigned, signer)
+        .await
+        .map(|m| m.warrant)
+        .map_err(|e| match e {
+            warrants_keys::Error::Build(e) => refused(e),
+            other => key_error("--parent-key", other),
+        })
 }

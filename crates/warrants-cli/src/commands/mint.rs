@@ -10,8 +10,9 @@ use crate::cli::MintArgs;
 use crate::constraint_doc::ConstraintEntry;
 use crate::constraint_spec::parse_named;
 use crate::exit::{CliError, OK};
-use crate::io::{display_name, encode_b64, read_input, write_output};
-use crate::keys::{load_public_key, load_signing_key};
+use crate::io::{display_name, read_input};
+use crate::keys::load_public_key;
+use crate::signing::{block_on, key_error, load_signer};
 
 /// Tool name to its constraint set.
 pub(super) type Tools = BTreeMap<String, ConstraintSet>;
@@ -74,7 +75,7 @@ pub fn run(a: &MintArgs, json: bool) -> Result<u8, CliError> {
     let max_depth = a
         .max_depth
         .or_else(|| file.as_ref().and_then(|(f, _)| f.max_depth));
-    let issuer = load_signing_key(&a.issuer_key, "--issuer-key")?;
+    let signer = load_signer(&a.issuer_key, "--issuer-key")?;
 
     let mut b = Warrant::mint_builder().holder(holder);
     for (tool, set) in tools {
@@ -89,24 +90,24 @@ pub fn run(a: &MintArgs, json: bool) -> Result<u8, CliError> {
     if let Some(t) = a.issued_at {
         b = b.issued_at(t);
     }
-    let w = b
-        .mint(&issuer)
-        .map_err(|e| CliError::usage("mint", e.to_string()))?;
+    let minted = block_on(warrants_keys::mint(b, signer.as_ref()))?.map_err(|e| match e {
+        warrants_keys::Error::Build(e) => CliError::usage("mint", e.to_string()),
+        other => key_error("--issuer-key", other),
+    })?;
+    let (w, key_version) = (minted.warrant, minted.key.version);
     let chain = Chain::root(w.clone());
-    let bytes = chain.to_bytes();
-    let text = encode_b64(&bytes);
-    if a.binary {
-        write_output(a.out.as_deref(), &bytes)?;
-    } else if json && a.out.is_none() {
-        crate::output::print_json(&serde_json::json!({
-            "ok": true,
+    super::emit_chain(
+        &chain,
+        a.binary,
+        a.out.as_deref(),
+        json,
+        serde_json::json!({
             "id": w.id().to_hex(),
             "expires_at": w.expires_at(),
-            "chain": text,
-        }))?;
-    } else {
-        write_output(a.out.as_deref(), format!("{text}\n").as_bytes())?;
-    }
+            "issuer": w.issuer().to_base64url(),
+            "issuer_key_version": key_version,
+        }),
+    )?;
     if let Some(out) = &a.out {
         eprintln!("minted warrant {} into {}", w.id().to_hex(), out.display());
     }

@@ -35,3 +35,34 @@ pub(crate) fn read_chain(input: &str) -> Result<warrants::Chain, CliError> {
     warrants::Chain::from_bytes(&bytes)
         .map_err(|e| CliError::malformed(crate::io::display_name(input), "chain", e.to_string()))
 }
+
+/// Write a new chain: raw bytes with `--binary`, base64url text otherwise,
+/// to `--out` or stdout. With `--json`, `summary` plus the chain text (and
+/// the file) is printed on stdout, unless stdout already holds the binary
+/// chain.
+pub(crate) fn emit_chain(
+    chain: &warrants::Chain,
+    binary: bool,
+    out: Option<&std::path::Path>,
+    json: bool,
+    mut summary: serde_json::Value,
+) -> Result<(), CliError> {
+    let bytes = chain.to_bytes();
+    let text = crate::io::encode_b64(&bytes);
+    if binary {
+        crate::io::write_output(out, &bytes)?;
+    } else if !json || out.is_some() {
+        crate::io::write_output(out, format!("{text}\n").as_bytes())?;
+    }
+    if json && (out.is_some() || !binary) {
+        if let serde_json::Value::Object(m) = &mut summary {
+            m.insert("ok".into(), true.into());
+            m.insert("chain".into(), text.into());
+            if let Some(out) = out {
+                m.insert("out".into(), out.display().to_string().into());
+            }
+        }
+        crate::output::print_json(&summary)?;
+    }
+    Ok(())
+}

@@ -46,7 +46,7 @@ pub fn run(a: &VerifyArgs, json: bool) -> Result<u8, CliError> {
         .and_then(|l| l.tools().keys().next().cloned())
         .unwrap_or_default();
     let args = Value::Null;
-    let now = now();
+    let now = a.at.unwrap_or_else(now);
     let diag = authorizer.why_denied_at(&chain, &Call::new(&tool, &args, &[]), now);
     let structural = diag
         .denials
