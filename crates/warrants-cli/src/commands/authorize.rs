@@ -7,35 +7,19 @@
 use std::collections::BTreeMap;
 
 use warrants::constraint::{ArgViolation, ViolationKind};
-use warrants::{Authorizer, Call, Pop, PopWindow, Redaction, RevocationList, Value};
+use warrants::{Call, Pop, PopWindow, Redaction, Value};
 
 use crate::cli::AuthorizeArgs;
 use crate::constraint_spec::parse_value;
 use crate::exit::{CliError, DENIED, OK};
 use crate::io::{display_name, encode_b64, read_binary, read_input, write_output};
-use crate::keys::{load_public_key, load_signing_key};
+use crate::keys::load_signing_key;
 use crate::output::{now, print_json};
 
 /// Run `authorize`.
 pub fn run(a: &AuthorizeArgs, json: bool) -> Result<u8, CliError> {
-    let roots = a
-        .trusted_roots
-        .iter()
-        .map(|r| load_public_key(r, "--trusted-root"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut builder = Authorizer::builder()
-        .trusted_roots(roots)
-        .clock_skew(a.clock_skew);
-    if let Some(path) = &a.revocation {
-        let bytes = read_binary(path)?;
-        let list = RevocationList::from_bytes(&bytes).map_err(|e| {
-            CliError::malformed(display_name(path), "revocation list", e.to_string())
-        })?;
-        builder = builder.revocation_list(list);
-    }
-    let authorizer = builder
-        .try_build()
-        .map_err(|e| CliError::usage("--revocation", e.to_string()))?;
+    let authorizer =
+        super::build_authorizer(&a.trusted_roots, a.revocation.as_deref(), a.clock_skew)?;
     let args = call_args(a)?;
     let redaction = if a.show_values {
         Redaction::Off

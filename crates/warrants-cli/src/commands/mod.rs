@@ -66,3 +66,37 @@ pub(crate) fn emit_chain(
     }
     Ok(())
 }
+
+/// The authorizer of `verify` and `authorize`: `--trusted-root` keys,
+/// `--clock-skew` and an optional `--revocation` list (whose issuer must be
+/// one of the roots).
+pub(crate) fn build_authorizer(
+    trusted_roots: &[String],
+    revocation: Option<&str>,
+    clock_skew: u64,
+) -> Result<warrants::Authorizer, CliError> {
+    let roots = trusted_roots
+        .iter()
+        .map(|r| crate::keys::load_public_key(r, "--trusted-root"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut builder = warrants::Authorizer::builder()
+        .trusted_roots(roots)
+        .clock_skew(clock_skew);
+    if let Some(path) = revocation {
+        let bytes = crate::io::read_binary(path)?;
+        let list = warrants::RevocationList::from_bytes(&bytes).map_err(|e| {
+            CliError::malformed(
+                crate::io::display_name(path),
+                "revocation list",
+                e.to_string(),
+            )
+        })?;
+        builder = builder.revocation_list(list);
+    }
+    builder.try_build().map_err(|e| {
+        CliError::usage(
+            "--revocation",
+            format!("{}: {e}", crate::io::display_name(revocation.unwrap_or(""))),
+        )
+    })
+}

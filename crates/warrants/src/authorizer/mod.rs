@@ -378,6 +378,27 @@ impl Authorizer {
         Ok(chain)
     }
 
+    /// Whether `chain` is valid at `now`, without authorizing a call: the
+    /// length limit and a trusted root, the link rules, every link's
+    /// signature, then revocation and every link's validity window. The
+    /// first failure is returned. Signatures come before revocation and
+    /// time so that nothing is reported about links no key signed.
+    ///
+    /// Tools, arguments and proof of possession are not checked, and the
+    /// verified-chain cache is neither read nor filled: a valid chain
+    /// authorizes nothing by itself (use [`Authorizer::authorize_at`]).
+    /// For operators and tools (`warrant verify`), not the call path.
+    pub fn verify_chain_at(&self, chain: &Chain, now: u64) -> Result<(), Denial> {
+        self.check_structure(chain)?;
+        if let Some(link) = chain.links().iter().position(|l| !l.verify_signature()) {
+            return Err(Denial::ChainInvalid {
+                link,
+                rule: crate::chain::LinkRule::BadSignature,
+            });
+        }
+        self.check_validity(chain, now)
+    }
+
     /// Every reason (proof and signatures aside) the call would be denied
     /// at `now`, with every violated argument on every link. For
     /// diagnostics only: it is not an authorization.

@@ -208,6 +208,60 @@ fn why_denied_lists_everything() {
     assert!(!d.is_clean());
 }
 
+/// `verify_chain_at`: valid chains pass with no call, and each failure is
+/// named, signatures before revocation and time; the cache is untouched.
+#[test]
+fn verify_chain_without_a_call() {
+    use crate::chain::LinkRule;
+    let c = two_links();
+    let a = authz();
+    assert_eq!(a.verify_chain_at(&c, NOW), Ok(()));
+    assert_eq!(a.cached_chains(), 0);
+    let code = |a: &Authorizer, c: &Chain, now| a.verify_chain_at(c, now).unwrap_err().code();
+    assert_eq!(code(&a, &c, NOW + 100_000), "WARRANT_EXPIRED");
+    assert_eq!(code(&a, &c, NOW - 100_000), "NOT_YET_VALID");
+    let other = Authorizer::builder()
+        .trusted_root(key(9).public_key())
+        .build();
+    assert_eq!(code(&other, &c, NOW), "UNTRUSTED_ROOT");
+    let shallow = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .max_chain_links(1)
+        .build();
+    assert_eq!(code(&shallow, &c, NOW), "CHAIN_TOO_DEEP");
+    let leaf = c.links().get(1).unwrap().id();
+    let list = crate::RevocationList::sign(&key(1), 1, NOW, [leaf]);
+    let revoking = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .revocation_list(list)
+        .build();
+    assert_eq!(
+        revoking.verify_chain_at(&c, NOW),
+        Err(Denial::Revoked { link: 1, id: leaf })
+    );
+
+    // A forged root (issuer field says key 1, signed by key 9) that is also
+    // expired and revoked is reported as a bad signature.
+    let root = c.root_warrant().unwrap();
+    let forged =
+        Chain::root(crate::Warrant::sign_payload(root.payload().clone(), &key(9)).unwrap());
+    let forged_id = forged.root_warrant().unwrap().id();
+    let list = crate::RevocationList::sign(&key(1), 1, NOW, [forged_id]);
+    let revoking = Authorizer::builder()
+        .trusted_root(key(1).public_key())
+        .revocation_list(list)
+        .build();
+    for (auth, now) in [(&a, NOW), (&revoking, NOW), (&a, NOW + 100_000)] {
+        assert_eq!(
+            auth.verify_chain_at(&forged, now),
+            Err(Denial::ChainInvalid {
+                link: 0,
+                rule: LinkRule::BadSignature
+            })
+        );
+    }
+}
+
 /// A forged chain full of globs, claiming a trusted root but signed by
 /// someone else, is refused before any glob is compiled (verify before
 /// parse), and decoding alone compiles nothing (lazy compilation).

@@ -1,7 +1,7 @@
 //! Core demo: mint a root warrant, delegate a narrower one, then authorize
 //! one allowed and two denied calls and print why.
 //!
-//! Run with `make demo` (or `cargo run -p warrants --example demo`).
+//! Run with `make demo` (or `cargo run -p warrants --example core_demo`).
 
 use std::error::Error;
 use std::time::Duration;
