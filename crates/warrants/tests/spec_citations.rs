@@ -59,7 +59,11 @@ fn every_test_cited_by_the_spec_exists() {
     let sources: Vec<(String, String)> = files
         .iter()
         .map(|p| {
-            let rel = p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             (rel, std::fs::read_to_string(p).unwrap())
         })
         .collect();

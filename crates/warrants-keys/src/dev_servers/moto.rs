@@ -11,7 +11,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{find_binary, free_ports, DevServerError, Supervised, START_ATTEMPTS};
+use super::{
+    free_ports, require_binary, DevServerError, Supervised, INSTALL_SCRIPT, START_ATTEMPTS,
+};
 
 /// How long one start may take before it is retried on a fresh port.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,11 +32,7 @@ impl MotoServer {
     /// A start that fails (for example because another process took the
     /// port) is retried on a fresh port, [`START_ATTEMPTS`] times in all.
     pub fn start() -> Result<Self, DevServerError> {
-        let binary =
-            find_binary("moto_server", "MOTO_SERVER_BIN").ok_or(DevServerError::NotFound {
-                binary: "moto_server",
-                env: "MOTO_SERVER_BIN",
-            })?;
+        let binary = require_binary("moto_server", "MOTO_SERVER_BIN", INSTALL_SCRIPT)?;
         let mut last = None;
         for _ in 0..START_ATTEMPTS {
             let [port] = free_ports::<1>()?;

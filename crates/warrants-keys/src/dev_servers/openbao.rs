@@ -16,7 +16,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::{find_binary, free_ports, DevServerError, Supervised, START_ATTEMPTS};
+use super::{
+    free_ports, require_binary, DevServerError, Supervised, INSTALL_SCRIPT, START_ATTEMPTS,
+};
 
 /// Variable naming the `bao` binary (else `.venv/bin/bao`, else `PATH`).
 pub const OPENBAO_BIN_ENV: &str = "OPENBAO_BIN";
@@ -52,10 +54,7 @@ impl OpenBaoDev {
     }
 
     fn launch(cert_dir: Option<&Path>) -> Result<Self, DevServerError> {
-        let bin = find_binary("bao", OPENBAO_BIN_ENV).ok_or(DevServerError::NotFound {
-            binary: "bao",
-            env: OPENBAO_BIN_ENV,
-        })?;
+        let bin = require_binary("bao", OPENBAO_BIN_ENV, INSTALL_SCRIPT)?;
         let dir = private_dir()?;
         let mut last = String::new();
         for attempt in 0..START_ATTEMPTS {
