@@ -91,7 +91,9 @@ refused with exit 1 and the core's code, e.g.
   BUILD_CONSTRAINT_WIDENS  BUILD_TOOL_NOT_IN_PARENT  BUILD_TTL_INVALID
   BUILD_DEPTH_INVALID      BUILD_WRONG_KEY           BUILD_NO_TOOLS
 
-Key forms: --parent-key FILE | - | env:VAR;  --holder BASE64URL | @PUBKEY_FILE | seed:SEED_FILE
+Key forms:
+  --parent-key FILE | - | env:VAR | transit:[MOUNT/]NAME[@VERSION]
+  --holder     BASE64URL | @PUBKEY_FILE | seed:SEED_FILE
 
 Examples:
   warrant grant chain.txt --parent-key agent.seed --holder seed:worker.seed \\
@@ -201,36 +203,15 @@ pub struct MintArgs {
     /// Holder public key: BASE64URL, `@FILE` or `seed:FILE`.
     #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub holder: Option<String>,
-    /// A granted tool; following --constraint flags apply to it.
-    #[arg(long = "tool", value_name = "NAME")]
-    pub tools: Vec<String>,
-    /// An argument constraint `ARG=SPEC` for the preceding --tool.
-    #[arg(long = "constraint", value_name = "ARG=SPEC")]
-    pub constraints: Vec<String>,
-    /// Capability file (YAML or JSON, `-` for stdin).
-    #[arg(long, value_name = "FILE")]
-    pub capabilities: Option<String>,
-    /// Time to live: seconds or 10m, 1h, 7d (default 1h).
-    #[arg(long)]
-    pub ttl: Option<String>,
-    /// Maximum delegation depth (default 8).
-    #[arg(long)]
-    pub max_depth: Option<u32>,
+    /// Tools, constraints, time to live and depth.
+    #[command(flatten)]
+    pub caps: CapabilityArgs,
     /// Issue time, unix seconds (default now; for tests and backdating).
     #[arg(long, value_name = "UNIX_SECS")]
     pub issued_at: Option<u64>,
-    /// Write the chain to FILE instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write raw bytes instead of base64url text.
-    #[arg(long)]
-    pub binary: bool,
-    /// Positions of `--tool` on the command line (filled after parsing).
-    #[arg(skip)]
-    pub tool_positions: Vec<usize>,
-    /// Positions of `--constraint` on the command line (filled after parsing).
-    #[arg(skip)]
-    pub constraint_positions: Vec<usize>,
+    /// Where the chain goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `inspect` arguments.
@@ -247,24 +228,9 @@ pub struct VerifyArgs {
     /// Chain file (raw or base64url) or `-`.
     #[arg(value_name = "CHAIN")]
     pub input: String,
-    /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
-    #[arg(
-        long = "trusted-root",
-        value_name = "KEY",
-        required = true,
-        allow_hyphen_values = true
-    )]
-    pub trusted_roots: Vec<String>,
-    /// Signed revocation list (raw or base64url).
-    #[arg(long, value_name = "FILE")]
-    pub revocation: Option<String>,
-    /// Allowed clock skew in seconds.
-    #[arg(long, default_value_t = 30)]
-    pub clock_skew: u64,
-    /// Evaluate at this time, unix seconds, instead of now (e.g. to replay
-    /// a past decision or check a warrant before it starts).
-    #[arg(long, value_name = "UNIX_SECS")]
-    pub at: Option<u64>,
+    /// Trusted roots, revocation, clock.
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// `grant` arguments.
@@ -280,36 +246,17 @@ pub struct GrantArgs {
     /// New holder public key: BASE64URL, `@FILE` or `seed:FILE` (default: the parent's holder).
     #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub holder: Option<String>,
-    /// A granted tool; following --constraint flags apply to it.
-    #[arg(long = "tool", value_name = "NAME")]
-    pub tools: Vec<String>,
-    /// An argument constraint `ARG=SPEC` for the preceding --tool.
-    #[arg(long = "constraint", value_name = "ARG=SPEC")]
-    pub constraints: Vec<String>,
+    /// Tools (a --tool with no --constraint keeps the parent's constraints),
+    /// time to live (default: the parent's expiry) and depth (default: the
+    /// parent's).
+    #[command(flatten)]
+    pub caps: CapabilityArgs,
     /// Copy every tool of the parent (tools given by flag override).
     #[arg(long)]
     pub inherit_all: bool,
-    /// Capability file (YAML or JSON, `-` for stdin), as for `mint`.
-    #[arg(long, value_name = "FILE")]
-    pub capabilities: Option<String>,
-    /// Time to live: seconds or 10m, 1h, 7d (default: the parent's expiry).
-    #[arg(long)]
-    pub ttl: Option<String>,
-    /// Maximum delegation depth (default: the parent's).
-    #[arg(long)]
-    pub max_depth: Option<u32>,
-    /// Write the chain to FILE instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write raw bytes instead of base64url text.
-    #[arg(long)]
-    pub binary: bool,
-    /// Positions of `--tool` on the command line (filled after parsing).
-    #[arg(skip)]
-    pub tool_positions: Vec<usize>,
-    /// Positions of `--constraint` on the command line (filled after parsing).
-    #[arg(skip)]
-    pub constraint_positions: Vec<usize>,
+    /// Where the chain goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `revoke` arguments.
@@ -324,12 +271,9 @@ pub struct RevokeArgs {
     /// Existing list to extend (raw or base64url).
     #[arg(long, value_name = "EXISTING")]
     pub list: Option<String>,
-    /// Write the list to FILE instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Write raw bytes instead of base64url text.
-    #[arg(long)]
-    pub binary: bool,
+    /// Where the list goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `headers` arguments.
@@ -358,17 +302,9 @@ pub struct AuthorizeArgs {
     /// The call arguments as a JSON object, or `@FILE`.
     #[arg(long, value_name = "JSON")]
     pub args_json: Option<String>,
-    /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
-    #[arg(
-        long = "trusted-root",
-        value_name = "KEY",
-        required = true,
-        allow_hyphen_values = true
-    )]
-    pub trusted_roots: Vec<String>,
-    /// Signed revocation list (raw or base64url).
-    #[arg(long, value_name = "FILE")]
-    pub revocation: Option<String>,
+    /// Trusted roots, revocation, clock.
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Holder signing key to sign a fresh proof: seed FILE, `-` or `env:VAR`.
     #[arg(
         long,
@@ -389,12 +325,66 @@ pub struct AuthorizeArgs {
     /// Seconds a proof may predate now.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub pop_max_age: u64,
-    /// Allowed clock skew in seconds.
-    #[arg(long, default_value_t = 30)]
-    pub clock_skew: u64,
     /// Show argument values in denials (local debugging only).
     #[arg(long)]
     pub show_values: bool,
+}
+
+/// The capabilities `mint` and `grant` ask for.
+#[derive(Debug, Args)]
+pub struct CapabilityArgs {
+    /// A granted tool; following --constraint flags apply to it.
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
+    /// An argument constraint `ARG=SPEC` for the preceding --tool.
+    #[arg(long = "constraint", value_name = "ARG=SPEC")]
+    pub constraints: Vec<String>,
+    /// Capability file (YAML or JSON, `-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub capabilities: Option<String>,
+    /// Time to live: seconds or 10m, 1h, 7d (mint: 1h by default; grant:
+    /// the parent's expiry).
+    #[arg(long)]
+    pub ttl: Option<String>,
+    /// Maximum delegation depth (mint: 8 by default; grant: the parent's).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Positions of `--tool` on the command line (filled after parsing).
+    #[arg(skip)]
+    pub tool_positions: Vec<usize>,
+    /// Positions of `--constraint` on the command line (filled after parsing).
+    #[arg(skip)]
+    pub constraint_positions: Vec<usize>,
+}
+
+/// Where `mint`, `grant` and `revoke` write.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write raw bytes instead of base64url text.
+    #[arg(long)]
+    pub binary: bool,
+}
+
+/// What `verify` and `authorize` trust, and when.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
+    #[arg(
+        long = "trusted-root",
+        value_name = "KEY",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub trusted_roots: Vec<String>,
+    /// Signed revocation list (raw or base64url).
+    #[arg(long, value_name = "FILE")]
+    pub revocation: Option<String>,
+    /// Allowed clock skew in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub clock_skew: u64,
     /// Evaluate at this time, unix seconds, instead of now (e.g. to replay
     /// a past decision or check a warrant before it starts).
     #[arg(long, value_name = "UNIX_SECS")]

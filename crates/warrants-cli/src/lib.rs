@@ -61,8 +61,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             })
     };
     match &mut cli.command {
-        Command::Mint(m) => (m.tool_positions, m.constraint_positions) = positions("mint"),
-        Command::Grant(g) => (g.tool_positions, g.constraint_positions) = positions("grant"),
+        Command::Mint(m) => {
+            (m.caps.tool_positions, m.caps.constraint_positions) = positions("mint");
+        }
+        Command::Grant(g) => {
+            (g.caps.tool_positions, g.caps.constraint_positions) = positions("grant");
+        }
         _ => {}
     }
     let json = cli.json;

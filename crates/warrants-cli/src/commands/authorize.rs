@@ -18,8 +18,7 @@ use crate::output::{now, print_json};
 
 /// Run `authorize`.
 pub fn run(a: &AuthorizeArgs, json: bool) -> Result<u8, CliError> {
-    let authorizer =
-        super::build_authorizer(&a.trusted_roots, a.revocation.as_deref(), a.clock_skew)?;
+    let authorizer = super::build_authorizer(&a.trust)?;
     let args = call_args(a)?;
     let redaction = if a.show_values {
         Redaction::Off
@@ -34,7 +33,7 @@ pub fn run(a: &AuthorizeArgs, json: bool) -> Result<u8, CliError> {
         Err(e) => return Err(e),
     };
     let context = a.context.as_bytes();
-    let now = a.at.unwrap_or_else(now);
+    let now = a.trust.at.unwrap_or_else(now);
     let pop = match (&a.holder_key, &a.pop) {
         (Some(spec), None) => {
             let key = load_signing_key(spec, "--holder-key")?;
@@ -66,7 +65,7 @@ pub fn run(a: &AuthorizeArgs, json: bool) -> Result<u8, CliError> {
             ))
         }
     };
-    let window = PopWindow::around(now, a.pop_max_age, a.clock_skew);
+    let window = PopWindow::around(now, a.pop_max_age, a.trust.clock_skew);
     let call = Call::new(&a.tool, &args, context);
     match authorizer.authorize_at(&chain, &call, &pop, window, now) {
         Ok(ok) => {

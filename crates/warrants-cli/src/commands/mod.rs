@@ -7,6 +7,7 @@ mod inspect;
 mod keygen;
 mod mint;
 mod pubkey;
+mod request;
 mod revoke;
 mod verify;
 
@@ -36,28 +37,28 @@ pub(crate) fn read_chain(input: &str) -> Result<warrants::Chain, CliError> {
         .map_err(|e| CliError::malformed(crate::io::display_name(input), "chain", e.to_string()))
 }
 
-/// Write a new chain: raw bytes with `--binary`, base64url text otherwise,
-/// to `--out` or stdout. With `--json`, `summary` plus the chain text (and
-/// the file) is printed on stdout, unless stdout already holds the binary
-/// chain.
-pub(crate) fn emit_chain(
-    chain: &warrants::Chain,
-    binary: bool,
-    out: Option<&std::path::Path>,
+/// Write a new chain or list: raw bytes with `--binary`, base64url text
+/// otherwise, to `--out` or stdout. With `--json`, `summary` plus the text
+/// under `field` (and the file written) is printed on stdout, unless stdout
+/// already holds the raw bytes.
+pub(crate) fn emit(
+    bytes: &[u8],
+    field: &str,
+    output: &crate::cli::OutputArgs,
     json: bool,
     mut summary: serde_json::Value,
 ) -> Result<(), CliError> {
-    let bytes = chain.to_bytes();
-    let text = crate::io::encode_b64(&bytes);
-    if binary {
-        crate::io::write_output(out, &bytes)?;
+    let out = output.out.as_deref();
+    let text = crate::io::encode_b64(bytes);
+    if output.binary {
+        crate::io::write_output(out, bytes)?;
     } else if !json || out.is_some() {
         crate::io::write_output(out, format!("{text}\n").as_bytes())?;
     }
-    if json && (out.is_some() || !binary) {
+    if json && (out.is_some() || !output.binary) {
         if let serde_json::Value::Object(m) = &mut summary {
             m.insert("ok".into(), true.into());
-            m.insert("chain".into(), text.into());
+            m.insert(field.into(), text.into());
             if let Some(out) = out {
                 m.insert("out".into(), out.display().to_string().into());
             }
@@ -69,19 +70,19 @@ pub(crate) fn emit_chain(
 
 /// The authorizer of `verify` and `authorize`: `--trusted-root` keys,
 /// `--clock-skew` and an optional `--revocation` list (whose issuer must be
-/// one of the roots).
+/// one of the roots). `--at` is applied by the caller.
 pub(crate) fn build_authorizer(
-    trusted_roots: &[String],
-    revocation: Option<&str>,
-    clock_skew: u64,
+    trust: &crate::cli::TrustArgs,
 ) -> Result<warrants::Authorizer, CliError> {
-    let roots = trusted_roots
+    let revocation = trust.revocation.as_deref();
+    let roots = trust
+        .trusted_roots
         .iter()
         .map(|r| crate::keys::load_public_key(r, "--trusted-root"))
         .collect::<Result<Vec<_>, _>>()?;
     let mut builder = warrants::Authorizer::builder()
         .trusted_roots(roots)
-        .clock_skew(clock_skew);
+        .clock_skew(trust.clock_skew);
     if let Some(path) = revocation {
         let bytes = crate::io::read_binary(path)?;
         let list = warrants::RevocationList::from_bytes(&bytes).map_err(|e| {

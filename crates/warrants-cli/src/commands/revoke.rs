@@ -9,7 +9,7 @@ use warrants::{RevocationList, WarrantId};
 
 use crate::cli::RevokeArgs;
 use crate::exit::{CliError, OK};
-use crate::io::{display_name, encode_b64, read_binary, write_output};
+use crate::io::{display_name, read_binary};
 use crate::keys::load_signing_key;
 use crate::output::now;
 
@@ -54,21 +54,17 @@ pub fn run(a: &RevokeArgs, json: bool) -> Result<u8, CliError> {
         return Err(CliError::usage("--id", "no ids: pass --id WARRANT_ID"));
     }
     let list = RevocationList::sign(&issuer, version, now(), ids);
-    let bytes = list.to_bytes();
-    let text = encode_b64(&bytes);
-    if a.binary {
-        write_output(a.out.as_deref(), &bytes)?;
-    } else if json && a.out.is_none() {
-        crate::output::print_json(&serde_json::json!({
-            "ok": true,
+    super::emit(
+        &list.to_bytes(),
+        "list",
+        &a.output,
+        json,
+        serde_json::json!({
             "version": list.version(),
             "ids": list.ids().iter().map(WarrantId::to_hex).collect::<Vec<_>>(),
-            "list": text,
-        }))?;
-    } else {
-        write_output(a.out.as_deref(), format!("{text}\n").as_bytes())?;
-    }
-    if let Some(out) = &a.out {
+        }),
+    )?;
+    if let Some(out) = &a.output.out {
         eprintln!(
             "revocation list version {} with {} id{} into {}",
             list.version(),

@@ -12,8 +12,7 @@ use crate::output::{now, print_json};
 
 /// Run `verify`.
 pub fn run(a: &VerifyArgs, json: bool) -> Result<u8, CliError> {
-    let authorizer =
-        super::build_authorizer(&a.trusted_roots, a.revocation.as_deref(), a.clock_skew)?;
+    let authorizer = super::build_authorizer(&a.trust)?;
     let chain = match super::read_chain(&a.input) {
         Ok(c) => c,
         Err(CliError::Malformed { message, .. }) => {
@@ -21,7 +20,7 @@ pub fn run(a: &VerifyArgs, json: bool) -> Result<u8, CliError> {
         }
         Err(e) => return Err(e),
     };
-    let now = a.at.unwrap_or_else(now);
+    let now = a.trust.at.unwrap_or_else(now);
     if let Err(d) = authorizer.verify_chain_at(&chain, now) {
         return deny(json, d.code(), &d.to_string(), d.link());
     }
