@@ -7,7 +7,7 @@
 //! End-to-end tests of `warrant grant`, `warrant revoke` and `warrant headers`.
 
 mod common;
-use common::{keygen, warrant};
+use common::{json_out, keygen, warrant};
 
 use std::path::{Path, PathBuf};
 
@@ -232,15 +232,23 @@ fn revoke_then_verify_fails_with_revoked() {
     let id = e.leaf_id(&e.chain);
     let list = e.path("revoked.txt");
     e.verify(&e.chain).assert().code(0);
-    warrant()
-        .arg("revoke")
-        .arg("--issuer-key")
-        .arg(&e.root)
-        .args(["--id", &id])
-        .arg("--out")
-        .arg(&list)
-        .assert()
-        .success();
+    // With --json and --out the list goes to the file and a summary to stdout.
+    let summary = json_out(
+        warrant()
+            .args(["--json", "revoke", "--issuer-key"])
+            .arg(&e.root)
+            .args(["--id", &id])
+            .arg("--out")
+            .arg(&list),
+        0,
+    );
+    assert_eq!(summary["version"], 1);
+    assert_eq!(summary["ids"], serde_json::json!([id]));
+    assert_eq!(summary["out"], list.display().to_string());
+    assert_eq!(
+        summary["list"].as_str().unwrap(),
+        std::fs::read_to_string(&list).unwrap().trim()
+    );
     e.verify(&e.chain)
         .arg("--revocation")
         .arg(&list)
