@@ -378,16 +378,43 @@ impl WarrantsConfigBuilder {
     ///
     /// Never run a worker with it: without roots it trusts nothing.
     pub fn build_for_replay(self) -> crate::Warrants {
-        let authorizer = Authorizer::builder()
-            .trusted_roots(self.roots)
-            .clock_skew(self.clock_skew)
-            .max_chain_links(self.max_chain_links)
-            .build();
+        let authorizer = self.authorizer();
         // Lists refused here leave the replay config without them; `build`
         // reports such errors for workers.
         for list in &self.revocations {
             let _ = authorizer.install_revocations(list);
         }
+        self.assemble(authorizer)
+    }
+
+    /// Check and build.
+    pub fn build(self) -> Result<crate::Warrants, ConfigError> {
+        if self.roots.is_empty() {
+            return Err(ConfigError::NoTrustedRoot);
+        }
+        if !(1..=warrants::limits::HARD_MAX_CHAIN_LINKS).contains(&self.max_chain_links) {
+            return Err(ConfigError::ChainDepth(self.max_chain_links));
+        }
+        let authorizer = self.authorizer();
+        for list in &self.revocations {
+            authorizer
+                .install_revocations(list)
+                .map_err(|e| ConfigError::Revocation(e.to_string()))?;
+        }
+        Ok(self.assemble(authorizer))
+    }
+
+    /// The core authorizer for the trusted roots, skew and chain limit.
+    fn authorizer(&self) -> Authorizer {
+        Authorizer::builder()
+            .trusted_roots(self.roots.iter().copied())
+            .clock_skew(self.clock_skew)
+            .max_chain_links(self.max_chain_links)
+            .build()
+    }
+
+    /// The configuration around `authorizer`.
+    fn assemble(self, authorizer: Authorizer) -> crate::Warrants {
         crate::Warrants::from_config(WarrantsConfig {
             authorizer,
             keys: self.keys,
@@ -406,43 +433,5 @@ impl WarrantsConfigBuilder {
             message_warrants: self.message_warrants,
             messages: self.messages,
         })
-    }
-
-    /// Check and build.
-    pub fn build(self) -> Result<crate::Warrants, ConfigError> {
-        if self.roots.is_empty() {
-            return Err(ConfigError::NoTrustedRoot);
-        }
-        if !(1..=warrants::limits::HARD_MAX_CHAIN_LINKS).contains(&self.max_chain_links) {
-            return Err(ConfigError::ChainDepth(self.max_chain_links));
-        }
-        let authorizer = Authorizer::builder()
-            .trusted_roots(self.roots)
-            .clock_skew(self.clock_skew)
-            .max_chain_links(self.max_chain_links)
-            .build();
-        for list in &self.revocations {
-            authorizer
-                .install_revocations(list)
-                .map_err(|e| ConfigError::Revocation(e.to_string()))?;
-        }
-        Ok(crate::Warrants::from_config(WarrantsConfig {
-            authorizer,
-            keys: self.keys,
-            require_warrant: self.require_warrant,
-            mode: self.mode,
-            local_policy: self.local_policy,
-            registry: self.registry,
-            redaction: self.redaction,
-            audit: self.audit,
-            proofs: self.proofs,
-            pop_before: self.pop_before,
-            pop_after: self.pop_after,
-            local_retry_grace: self.local_retry_grace,
-            signals: self.signals,
-            updates: self.updates,
-            message_warrants: self.message_warrants,
-            messages: self.messages,
-        }))
     }
 }

@@ -237,6 +237,25 @@ impl WarrantWorkflowInterceptor {
         &self.start
     }
 
+    /// Give a scheduled activity (remote or local) its id, chosen
+    /// deterministically when the caller set none, and, unless the activity
+    /// is unprotected, the warrant headers with a proof bound to that id.
+    /// Nothing is added when no warrant is active.
+    fn stamp_activity(&self, ctx: &WorkflowInterceptorContext, input: &mut impl ActivitySchedule) {
+        let Some(w) = self.active(ctx.context_value::<ActiveWarrant>()) else {
+            return;
+        };
+        let id = input
+            .activity_id()
+            .get_or_insert_with(|| new_activity_id(ctx))
+            .clone();
+        let activity_type = input.activity_type().to_owned();
+        if !self.cfg.registry.is_unprotected(&activity_type) {
+            let pop = self.activity_proof(ctx, &w, &activity_type, &id, &input.typed());
+            set_activity_headers(input.headers(), &w, pop);
+        }
+    }
+
     /// The proof for one protected activity call, or why there is none.
     fn activity_proof(
         &self,
@@ -429,6 +448,49 @@ fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// A remote or local activity schedule, seen alike by
+/// `WarrantWorkflowInterceptor::stamp_activity`.
+trait ActivitySchedule {
+    /// The activity id option.
+    fn activity_id(&mut self) -> &mut Option<String>;
+    /// The activity type (tool name).
+    fn activity_type(&self) -> &str;
+    /// The headers sent with the activity.
+    fn headers(&mut self) -> &mut HashMap<String, Payload>;
+    /// The typed input, for argument readers.
+    fn typed(&self) -> TypedInput<'_>;
+}
+
+impl ActivitySchedule for ScheduleActivityInput {
+    fn activity_id(&mut self) -> &mut Option<String> {
+        &mut self.options_mut().activity_id
+    }
+    fn activity_type(&self) -> &str {
+        ScheduleActivityInput::activity_type(self)
+    }
+    fn headers(&mut self) -> &mut HashMap<String, Payload> {
+        self.headers_mut()
+    }
+    fn typed(&self) -> TypedInput<'_> {
+        TypedInput::Schedule(self)
+    }
+}
+
+impl ActivitySchedule for ScheduleLocalActivityInput {
+    fn activity_id(&mut self) -> &mut Option<String> {
+        &mut self.options_mut().activity_id
+    }
+    fn activity_type(&self) -> &str {
+        ScheduleLocalActivityInput::activity_type(self)
+    }
+    fn headers(&mut self) -> &mut HashMap<String, Payload> {
+        self.headers_mut()
+    }
+    fn typed(&self) -> TypedInput<'_> {
+        TypedInput::ScheduleLocal(self)
+    }
+}
+
 fn new_activity_id(ctx: &WorkflowInterceptorContext) -> String {
     let n: u64 = ctx.random_stream(ACTIVITY_ID_STREAM).random();
     format!("wa-{n:016x}")
@@ -582,20 +644,7 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
-        if let Some(w) = self.active(ctx.context_value::<ActiveWarrant>()) {
-            let id = input
-                .options()
-                .activity_id
-                .clone()
-                .unwrap_or_else(|| new_activity_id(&ctx));
-            input.options_mut().activity_id = Some(id.clone());
-            let activity_type = input.activity_type().to_owned();
-            if !self.cfg.registry.is_unprotected(&activity_type) {
-                let typed = TypedInput::Schedule(&input);
-                let pop = self.activity_proof(&ctx, &w, &activity_type, &id, &typed);
-                set_activity_headers(input.headers_mut(), &w, pop);
-            }
-        }
+        self.stamp_activity(&ctx, &mut input);
         next.run(input)
     }
 
@@ -609,20 +658,7 @@ impl WorkflowInterceptor for WarrantWorkflowInterceptor {
             CancellableWorkflowOutboundFuture<ScheduleActivityResult>,
         >,
     ) -> CancellableWorkflowOutboundFuture<ScheduleActivityResult> {
-        if let Some(w) = self.active(ctx.context_value::<ActiveWarrant>()) {
-            let id = input
-                .options()
-                .activity_id
-                .clone()
-                .unwrap_or_else(|| new_activity_id(&ctx));
-            input.options_mut().activity_id = Some(id.clone());
-            let activity_type = input.activity_type().to_owned();
-            if !self.cfg.registry.is_unprotected(&activity_type) {
-                let typed = TypedInput::ScheduleLocal(&input);
-                let pop = self.activity_proof(&ctx, &w, &activity_type, &id, &typed);
-                set_activity_headers(input.headers_mut(), &w, pop);
-            }
-        }
+        self.stamp_activity(&ctx, &mut input);
         next.run(input)
     }
 
