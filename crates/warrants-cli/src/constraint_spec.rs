@@ -33,8 +33,9 @@
 //! before `://` (`http,https://host`), a host (`name`, `*.suffix`, IPv4 or
 //! `[ipv6]`), an optional `:PORT` and an optional path glob.
 //!
-//! Combinator children are separated by `;` at the top nesting level;
-//! children containing unbalanced parentheses (some regexes) need the
+//! Combinator children are separated by `;` at the top nesting level of
+//! brackets (`(` and `[` open, `)` and `]` close, so ranges like `[0,10)`
+//! nest fine); children with unbalanced brackets (some regexes) need the
 //! capability-file form.
 
 use serde_json::Value as Json;
@@ -141,15 +142,17 @@ fn combinator(
     })
 }
 
-/// Split on `;` outside parentheses.
+/// Split on `;` outside brackets. `(` and `[` open, `)` and `]` close
+/// alike, so half-open ranges such as `range:[0,10)` and `range:(,5]`
+/// (as `render` writes them) keep their balance.
 fn split_top(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
     for (i, ch) in s.char_indices() {
         match ch {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
             ';' if depth == 0 => {
                 out.push(s.get(start..i).unwrap_or(""));
                 start = i + 1;
