@@ -1,9 +1,8 @@
 //! `Contains`: a list holding every required value.
 
-use super::not_one_of::{is_matchable, SetNames, ValueSet};
+use super::not_one_of::{matchable_list, SetNames};
+use super::set_backed::{set_backed_params, set_backed_type};
 use super::{Constraint, Kind, Widening};
-use crate::cbor::{Reader, Writer};
-use crate::error::{ConstraintError, DecodeError};
 use crate::value::Value;
 
 const NAMES: SetNames = SetNames {
@@ -15,36 +14,23 @@ const NAMES: SetNames = SetNames {
     unsorted: "contains values not sorted and unique",
 };
 
-/// Allows a list that holds **every** required value (in any order, among
-/// any other elements; repeats are fine). Elements compare as in
-/// [`super::Exact`] (`Contains([3])` accepts `[3.0]`). Anything that is not
-/// a list never matches; a list containing NaN anywhere, or nested deeper
-/// than [`crate::value::MAX_VALUE_DEPTH`], never matches (fail closed).
-///
-/// Narrows to a `Contains` requiring a superset of the values, and to
-/// finite children ([`super::Exact`], [`super::OneOf`]) whose every value
-/// is such a list. Every other child is refused.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Contains {
-    set: ValueSet,
-}
+set_backed_type! {
+    /// Allows a list that holds **every** required value (in any order, among
+    /// any other elements; repeats are fine). Elements compare as in
+    /// [`super::Exact`] (`Contains([3])` accepts `[3.0]`). Anything that is not
+    /// a list never matches; a list containing NaN anywhere, or nested deeper
+    /// than [`crate::value::MAX_VALUE_DEPTH`], never matches (fail closed).
+    ///
+    /// Narrows to a `Contains` requiring a superset of the values, and to
+    /// finite children ([`super::Exact`], [`super::OneOf`]) whose every value
+    /// is such a list. Every other child is refused.
+    pub struct Contains(names: NAMES);
 
-impl Contains {
-    /// Lists containing every one of `values`. Sorts and de-duplicates (by
-    /// canonical encoding); refuses an empty set, NaN, values nested deeper
-    /// than 16 levels and more than 1024 values.
-    pub fn new<V: Into<Value>>(
-        values: impl IntoIterator<Item = V>,
-    ) -> Result<Self, ConstraintError> {
-        Ok(Self {
-            set: ValueSet::new(values, &NAMES)?,
-        })
-    }
+    /// Lists containing every one of `values`.
+    pub fn new;
 
     /// The required values in canonical order.
-    pub fn values(&self) -> &[Value] {
-        self.set.values()
-    }
+    pub fn values;
 }
 
 impl Kind for Contains {
@@ -52,12 +38,9 @@ impl Kind for Contains {
     const NAME: &'static str = "contains";
 
     fn matches(&self, value: &Value) -> bool {
-        let Some(list) = value.as_list() else {
+        let Some(list) = matchable_list(value) else {
             return false;
         };
-        if !is_matchable(value) {
-            return false;
-        }
         let mut found = vec![false; self.set.len()];
         let mut missing = self.set.len();
         for e in list {
@@ -77,36 +60,22 @@ impl Kind for Contains {
 
     fn narrows_to(&self, child: &Constraint) -> Result<(), Widening> {
         match child {
-            Constraint::Contains(c) => {
-                if self.set.is_subset_of(&c.set) {
-                    Ok(())
-                } else {
-                    Err("contains child must require every value the parent requires")
-                }
-            }
+            Constraint::Contains(c) => self.set.require_subset_of(
+                &c.set,
+                "contains child must require every value the parent requires",
+            ),
             _ => Err("contains only narrows to a contains requiring more, exact or one_of"),
         }
     }
 
-    fn encode_params(&self, w: &mut Writer) {
-        self.set.encode(w);
-    }
-
-    fn param_count(&self) -> usize {
-        1
-    }
-
-    fn decode_params(r: &mut Reader<'_>, n: usize) -> Result<Self, DecodeError> {
-        Ok(Self {
-            set: ValueSet::decode(r, n, &NAMES)?,
-        })
-    }
+    set_backed_params!(NAMES);
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::{Exact, NotOneOf, OneOf, Pattern, Range, Subpath, Subset, Wildcard};
     use super::*;
+    use crate::error::ConstraintError;
 
     fn c<C: Into<Constraint>>(x: C) -> Constraint {
         x.into()

@@ -28,6 +28,7 @@ pub(crate) mod pattern;
 mod range;
 mod regex_c;
 mod set;
+mod set_backed;
 mod subpath;
 mod subset;
 mod unknown;

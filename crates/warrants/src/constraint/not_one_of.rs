@@ -4,7 +4,8 @@
 //! set-like types ([`NotOneOf`], [`super::Contains`], [`super::Subset`]):
 //! the same validity rules and wire form as [`super::OneOf`] (1 to 1024
 //! values, each nested at most 16 levels, no NaN, sorted by canonical
-//! encoding and unique).
+//! encoding and unique). The types themselves are declared with
+//! [`super::set_backed`].
 //!
 //! Membership is decided on canonical encodings. Canonical encoding is a
 //! faithful key for value equality (§3 of the spec): integral floats are
@@ -15,6 +16,7 @@
 //! against every listed value in `O(log n)`.
 
 use super::one_of::MAX_ONE_OF;
+use super::set_backed::{set_backed_params, set_backed_type};
 use super::{decode_value, expect_params, Constraint, Kind, Widening};
 use crate::cbor::{Reader, Writer};
 use crate::error::{ConstraintError, DecodeError};
@@ -110,11 +112,23 @@ impl ValueSet {
         self.position(v).is_some()
     }
 
-    /// Whether every value of `self` is a value of `other`.
-    pub(crate) fn is_subset_of(&self, other: &ValueSet) -> bool {
-        self.keys
+    /// `Ok` when every value of `self` is a value of `other`, else
+    /// `Err(why)`: the narrowing check between two constraints of one
+    /// set-backed type (the type decides which side must be the subset).
+    pub(crate) fn require_subset_of(
+        &self,
+        other: &ValueSet,
+        why: Widening,
+    ) -> Result<(), Widening> {
+        if self
+            .keys
             .iter()
             .all(|k| other.keys.binary_search(k).is_ok())
+        {
+            Ok(())
+        } else {
+            Err(why)
+        }
     }
 
     /// Write the one list parameter.
@@ -163,8 +177,15 @@ impl ValueSet {
 /// Whether an argument value is one a set-like constraint may match at
 /// all: nested at most [`MAX_VALUE_DEPTH`] levels and free of NaN (NaN
 /// never matches, §3).
-pub(crate) fn is_matchable(v: &Value) -> bool {
+fn is_matchable(v: &Value) -> bool {
     !v.nested_deeper_than(MAX_VALUE_DEPTH) && !v.contains_nan()
+}
+
+/// The elements of `v` when it is a list that a list constraint
+/// ([`super::Contains`], [`super::Subset`]) may match at all (see
+/// [`is_matchable`]); `None` otherwise.
+pub(crate) fn matchable_list(v: &Value) -> Option<&[Value]> {
+    v.as_list().filter(|_| is_matchable(v))
 }
 
 const NAMES: SetNames = SetNames {
@@ -176,39 +197,26 @@ const NAMES: SetNames = SetNames {
     unsorted: "not_one_of values not sorted and unique",
 };
 
-/// Allows any value **except** the listed ones (a deny-list). Values
-/// compare as in [`super::Exact`] (`NotOneOf([3])` also refuses `3.0`).
-/// Fails closed: a value containing NaN, or nested deeper than
-/// [`MAX_VALUE_DEPTH`], never matches.
-///
-/// A deny-list is co-finite, so only a few children are provably narrower:
-/// finite children ([`super::Exact`], [`super::OneOf`]) none of whose
-/// values is excluded, a `NotOneOf` excluding at least the same values,
-/// and [`super::Range`], [`super::Pattern`], [`super::Subpath`],
-/// [`super::Contains`] and [`super::Subset`] children that match none of
-/// the excluded values. Everything else (including [`super::Wildcard`]) is
-/// refused.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotOneOf {
-    set: ValueSet,
-}
+set_backed_type! {
+    /// Allows any value **except** the listed ones (a deny-list). Values
+    /// compare as in [`super::Exact`] (`NotOneOf([3])` also refuses `3.0`).
+    /// Fails closed: a value containing NaN, or nested deeper than
+    /// [`MAX_VALUE_DEPTH`], never matches.
+    ///
+    /// A deny-list is co-finite, so only a few children are provably narrower:
+    /// finite children ([`super::Exact`], [`super::OneOf`]) none of whose
+    /// values is excluded, a `NotOneOf` excluding at least the same values,
+    /// and [`super::Range`], [`super::Pattern`], [`super::Subpath`],
+    /// [`super::Contains`] and [`super::Subset`] children that match none of
+    /// the excluded values. Everything else (including [`super::Wildcard`]) is
+    /// refused.
+    pub struct NotOneOf(names: NAMES);
 
-impl NotOneOf {
-    /// Anything but `values`. Sorts and de-duplicates (by canonical
-    /// encoding); refuses an empty set, NaN, values nested deeper than 16
-    /// levels and more than 1024 values.
-    pub fn new<V: Into<Value>>(
-        values: impl IntoIterator<Item = V>,
-    ) -> Result<Self, ConstraintError> {
-        Ok(Self {
-            set: ValueSet::new(values, &NAMES)?,
-        })
-    }
+    /// Anything but `values`.
+    pub fn new;
 
     /// The excluded values in canonical order.
-    pub fn values(&self) -> &[Value] {
-        self.set.values()
-    }
+    pub fn values;
 }
 
 impl Kind for NotOneOf {
@@ -221,13 +229,10 @@ impl Kind for NotOneOf {
 
     fn narrows_to(&self, child: &Constraint) -> Result<(), Widening> {
         match child {
-            Constraint::NotOneOf(c) => {
-                if self.set.is_subset_of(&c.set) {
-                    Ok(())
-                } else {
-                    Err("not_one_of child must exclude every value the parent excludes")
-                }
-            }
+            Constraint::NotOneOf(c) => self.set.require_subset_of(
+                &c.set,
+                "not_one_of child must exclude every value the parent excludes",
+            ),
             // These types are pure functions of the value, respect value
             // equality (`3 == 3.0`) and never match a value containing
             // NaN, so "matches no excluded value" proves "every value it
@@ -249,19 +254,7 @@ impl Kind for NotOneOf {
         }
     }
 
-    fn encode_params(&self, w: &mut Writer) {
-        self.set.encode(w);
-    }
-
-    fn param_count(&self) -> usize {
-        1
-    }
-
-    fn decode_params(r: &mut Reader<'_>, n: usize) -> Result<Self, DecodeError> {
-        Ok(Self {
-            set: ValueSet::decode(r, n, &NAMES)?,
-        })
-    }
+    set_backed_params!(NAMES);
 }
 
 #[cfg(test)]

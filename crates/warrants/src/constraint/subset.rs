@@ -1,9 +1,8 @@
 //! `Subset`: a list whose every element is allowed.
 
-use super::not_one_of::{is_matchable, SetNames, ValueSet};
+use super::not_one_of::{matchable_list, SetNames};
+use super::set_backed::{set_backed_params, set_backed_type};
 use super::{Constraint, Kind, Widening};
-use crate::cbor::{Reader, Writer};
-use crate::error::{ConstraintError, DecodeError};
 use crate::value::Value;
 
 const NAMES: SetNames = SetNames {
@@ -15,36 +14,23 @@ const NAMES: SetNames = SetNames {
     unsorted: "subset values not sorted and unique",
 };
 
-/// Allows a list whose **every** element is one of the allowed values
-/// (repeats are fine; the empty list matches). Elements compare as in
-/// [`super::Exact`] (`Subset([3])` accepts `[3.0]`). Anything that is not a
-/// list never matches; a list containing NaN anywhere, or nested deeper
-/// than [`crate::value::MAX_VALUE_DEPTH`], never matches (fail closed).
-///
-/// Narrows to a `Subset` allowing a subset of the values, and to finite
-/// children ([`super::Exact`], [`super::OneOf`]) whose every value is such
-/// a list. Every other child is refused.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Subset {
-    set: ValueSet,
-}
+set_backed_type! {
+    /// Allows a list whose **every** element is one of the allowed values
+    /// (repeats are fine; the empty list matches). Elements compare as in
+    /// [`super::Exact`] (`Subset([3])` accepts `[3.0]`). Anything that is not a
+    /// list never matches; a list containing NaN anywhere, or nested deeper
+    /// than [`crate::value::MAX_VALUE_DEPTH`], never matches (fail closed).
+    ///
+    /// Narrows to a `Subset` allowing a subset of the values, and to finite
+    /// children ([`super::Exact`], [`super::OneOf`]) whose every value is such
+    /// a list. Every other child is refused.
+    pub struct Subset(names: NAMES);
 
-impl Subset {
-    /// Lists drawn from `values`. Sorts and de-duplicates (by canonical
-    /// encoding); refuses an empty set, NaN, values nested deeper than 16
-    /// levels and more than 1024 values.
-    pub fn new<V: Into<Value>>(
-        values: impl IntoIterator<Item = V>,
-    ) -> Result<Self, ConstraintError> {
-        Ok(Self {
-            set: ValueSet::new(values, &NAMES)?,
-        })
-    }
+    /// Lists drawn from `values`.
+    pub fn new;
 
     /// The allowed elements in canonical order.
-    pub fn values(&self) -> &[Value] {
-        self.set.values()
-    }
+    pub fn values;
 }
 
 impl Kind for Subset {
@@ -52,44 +38,27 @@ impl Kind for Subset {
     const NAME: &'static str = "subset";
 
     fn matches(&self, value: &Value) -> bool {
-        let Some(list) = value.as_list() else {
-            return false;
-        };
-        is_matchable(value) && list.iter().all(|e| self.set.contains(e))
+        matchable_list(value).is_some_and(|list| list.iter().all(|e| self.set.contains(e)))
     }
 
     fn narrows_to(&self, child: &Constraint) -> Result<(), Widening> {
         match child {
-            Constraint::Subset(c) => {
-                if c.set.is_subset_of(&self.set) {
-                    Ok(())
-                } else {
-                    Err("subset child allows an element the parent does not")
-                }
-            }
+            Constraint::Subset(c) => c.set.require_subset_of(
+                &self.set,
+                "subset child allows an element the parent does not",
+            ),
             _ => Err("subset only narrows to a subset of its values, exact or one_of"),
         }
     }
 
-    fn encode_params(&self, w: &mut Writer) {
-        self.set.encode(w);
-    }
-
-    fn param_count(&self) -> usize {
-        1
-    }
-
-    fn decode_params(r: &mut Reader<'_>, n: usize) -> Result<Self, DecodeError> {
-        Ok(Self {
-            set: ValueSet::decode(r, n, &NAMES)?,
-        })
-    }
+    set_backed_params!(NAMES);
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::{Contains, Exact, NotOneOf, OneOf, Pattern, Range, Subpath, Wildcard};
     use super::*;
+    use crate::error::ConstraintError;
 
     fn c<C: Into<Constraint>>(x: C) -> Constraint {
         x.into()
