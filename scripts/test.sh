@@ -25,6 +25,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc (every workspace crate; broken or private intra-doc links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
 step "cargo test (unit, property, invariant, vector, doc and dev-server integration tests)"
 cargo test --workspace --exclude warrants-keys --locked
 

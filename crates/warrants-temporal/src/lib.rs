@@ -8,7 +8,7 @@
 //! - [`activity`]: the activity interceptor that verifies it;
 //! - [`config`], [`registry`], [`keystore`], [`audit`], [`proofs`]: the
 //!   configuration and what it refers to;
-//! - [`env`]: the same configuration from `WARRANT_*` environment
+//! - [`env`](mod@env): the same configuration from `WARRANT_*` environment
 //!   variables in one call, with holder keys from env, files,
 //!   Vault/OpenBao or AWS KMS through `warrants-keys`;
 //! - [`dev_server`]: the local Temporal dev-server harness used by tests,

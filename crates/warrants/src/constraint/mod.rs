@@ -1,9 +1,9 @@
 //! Argument constraints: matching and attenuation.
 //!
 //! A [`Constraint`] restricts one argument. Each type lives in its own module
-//! and implements [`Kind`]: how it matches a [`Value`], when another
+//! and implements `Kind`: how it matches a [`Value`], when another
 //! constraint is provably narrower (attenuation), and its wire parameters.
-//! The [`constraint_types!`] list below is the one registry: adding a type is
+//! The `constraint_types!` list below is the one registry: adding a type is
 //! one new module plus one line there.
 //!
 //! Wire form of every constraint: a CBOR array `[type_id, params...]`.

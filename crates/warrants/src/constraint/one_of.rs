@@ -17,7 +17,7 @@ pub struct OneOf {
 
 impl OneOf {
     /// One of `values`. Sorts and de-duplicates (by canonical encoding);
-    /// refuses an empty set, NaN and more than [`MAX_ONE_OF`] values.
+    /// refuses an empty set, NaN and more than 1024 values (`MAX_ONE_OF`).
     pub fn new<V: Into<Value>>(
         values: impl IntoIterator<Item = V>,
     ) -> Result<Self, ConstraintError> {

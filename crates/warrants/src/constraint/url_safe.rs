@@ -53,7 +53,7 @@ impl UrlSafe {
     }
 
     /// Replace the scheme set. Each scheme is one of
-    /// [`url_norm::NETWORK_SCHEMES`] (`ftp`, `http`, `https`, `ws`, `wss`,
+    /// the network schemes (`ftp`, `http`, `https`, `ws`, `wss`,
     /// case-insensitive); the set must not be empty.
     pub fn schemes<I, S>(mut self, schemes: I) -> Result<Self, ConstraintError>
     where
@@ -68,7 +68,7 @@ impl UrlSafe {
     /// (`name` exactly, or `*.suffix` for any name strictly below
     /// `suffix`). Entries are normalised (lowercase, IDNA, trailing dot
     /// dropped); IP literals, an empty list and more than
-    /// [`url_norm::MAX_DOMAINS`] entries are refused.
+    /// 256 entries are refused.
     pub fn allow_domains<I, S>(mut self, domains: I) -> Result<Self, ConstraintError>
     where
         I: IntoIterator<Item = S>,
