@@ -246,8 +246,27 @@ pub fn chain_decode(data: &[u8]) {
             let _ = link.verify_signature();
             let _ = format!("{link:?}");
         }
-        let _ = chain.check_links();
+        let links_ok = chain.check_links().is_ok();
         let _ = format!("{chain:?}");
+        // `verify_chain_at`, trusting the chain's own root issuer so that
+        // it reaches the signature, revocation and time checks: it may only
+        // accept a chain whose links all verify and follow the link rules.
+        if let Some(root) = chain.root_warrant() {
+            let authz = Authorizer::builder()
+                .trusted_root(*root.issuer())
+                .max_chain_links(64)
+                .build();
+            let leaf_time = chain.leaf().map_or(0, |l| l.issued_at());
+            for now in [0, leaf_time, u64::MAX] {
+                if authz.verify_chain_at(&chain, now).is_ok() {
+                    assert!(links_ok, "verify_chain_at accepted broken link rules");
+                    assert!(
+                        chain.links().iter().all(|l| l.verify_signature()),
+                        "verify_chain_at accepted a bad signature"
+                    );
+                }
+            }
+        }
     }
     if let Ok(w) = Warrant::from_bytes(data) {
         assert_eq!(w.as_bytes(), data);
