@@ -21,6 +21,7 @@ use temporalio_client::{
 use temporalio_common::error::IncomingError;
 use temporalio_common::protos::temporal::api::common::v1::{Header, Payload};
 use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
+use temporalio_common::protos::temporal::api::failure::v1::Failure;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::protos::temporal::api::history::v1::{
     ActivityTaskScheduledEventAttributes, HistoryEvent,
@@ -30,7 +31,6 @@ use temporalio_sdk::workflow_interceptors::{
     WorkflowInterceptor, WorkflowInterceptorConstructor, WorkflowInterceptorContext, WorkflowNext,
 };
 use temporalio_sdk::WorkerOptions;
-use warrants::constraint::{Subpath, Wildcard};
 use warrants::{Chain, SigningKey, Warrant};
 use warrants_temporal::audit::{AuditSink, Decision, MemorySink, Scope, SkipReason};
 use warrants_temporal::dev_server::DevServer;
@@ -39,20 +39,14 @@ use warrants_temporal::headers::{
 };
 use warrants_temporal::{
     with_warrant, without_warrant, KeyStore, LocalActivityPolicy, Mode, WarrantClientInterceptor,
-    WarrantHeaders, Warrants, WarrantsConfigBuilder,
+    WarrantHeaders, Warrants,
 };
 
 use support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allowed_runs_and_out_of_scope_is_denied_at_attempt_one() {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = warrants(Arc::clone(&sink));
     let q = "authz-basic";
@@ -151,37 +145,10 @@ async fn allowed_runs_and_out_of_scope_is_denied_at_attempt_one() {
 // Helpers local to this file.
 // ---------------------------------------------------------------------------
 
-/// `support::warrants` as a builder, so a test can change one setting.
-fn config(sink: &Arc<MemorySink>) -> WarrantsConfigBuilder {
-    let mut keys = KeyStore::new();
-    keys.insert(AGENT, agent_key());
-    Warrants::builder()
-        .trusted_root(root_key().public_key())
-        .keys(keys)
-        .activities(registry())
-        .audit_sink(Arc::clone(sink) as Arc<dyn AuditSink>)
-}
-
 /// The standard capabilities (read under `/data/in`, write under
 /// `/data/out`) with explicit issue time and lifetime.
 fn mint_at(issuer: &SigningKey, holder: &SigningKey, issued_at: u64, ttl: Duration) -> Warrant {
-    Warrant::mint_builder()
-        .holder(holder.public_key())
-        .capability(
-            "read_file",
-            [("path", Subpath::new("/data/in").unwrap().into())],
-        )
-        .capability(
-            "write_file",
-            [
-                ("path", Subpath::new("/data/out").unwrap().into()),
-                ("content", Wildcard::new().into()),
-            ],
-        )
-        .issued_at(issued_at)
-        .ttl(ttl)
-        .mint(issuer)
-        .unwrap()
+    mint_standard(issuer, holder, Some(issued_at), ttl)
 }
 
 fn unix_now() -> u64 {
@@ -212,10 +179,7 @@ async fn workflow_failure(client: &Client, id: &str) -> (String, bool) {
 fn workflow_failed_event(events: &[HistoryEvent]) -> Option<(String, bool)> {
     events.iter().find_map(|e| match &e.attributes {
         Some(Attributes::WorkflowExecutionFailedEventAttributes(a)) => {
-            match a.failure.as_ref()?.failure_info.as_ref()? {
-                FailureInfo::ApplicationFailureInfo(i) => Some((i.r#type.clone(), i.non_retryable)),
-                _ => None,
-            }
+            app_failure(a.failure.as_ref()?)
         }
         _ => None,
     })
@@ -232,18 +196,21 @@ fn scheduled(events: &[HistoryEvent]) -> Vec<ActivityTaskScheduledEventAttribute
         .collect()
 }
 
+/// (type, non_retryable) of `f` when it is an application failure.
+fn app_failure(f: &Failure) -> Option<(String, bool)> {
+    match f.failure_info.as_ref()? {
+        FailureInfo::ApplicationFailureInfo(i) => Some((i.r#type.clone(), i.non_retryable)),
+        _ => None,
+    }
+}
+
 /// (type, non_retryable) of every `ActivityTaskFailed` event.
 fn activity_failures(events: &[HistoryEvent]) -> Vec<(String, bool)> {
     events
         .iter()
         .filter_map(|e| match &e.attributes {
             Some(Attributes::ActivityTaskFailedEventAttributes(a)) => {
-                match a.failure.as_ref()?.failure_info.as_ref()? {
-                    FailureInfo::ApplicationFailureInfo(i) => {
-                        Some((i.r#type.clone(), i.non_retryable))
-                    }
-                    _ => None,
-                }
+                app_failure(a.failure.as_ref()?)
             }
             _ => None,
         })
@@ -255,14 +222,7 @@ fn marker_failures(events: &[HistoryEvent]) -> Vec<(String, bool)> {
     events
         .iter()
         .filter_map(|e| match &e.attributes {
-            Some(Attributes::MarkerRecordedEventAttributes(m)) => {
-                match m.failure.as_ref()?.failure_info.as_ref()? {
-                    FailureInfo::ApplicationFailureInfo(i) => {
-                        Some((i.r#type.clone(), i.non_retryable))
-                    }
-                    _ => None,
-                }
-            }
+            Some(Attributes::MarkerRecordedEventAttributes(m)) => app_failure(m.failure.as_ref()?),
             _ => None,
         })
         .collect()
@@ -518,19 +478,13 @@ async fn untrusted_root_is_denied() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_or_unknown_holder_key() {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     // The worker maps the key id "agent" to a key that does not hold the
     // warrant.
     let mut keys = KeyStore::new();
     keys.insert(AGENT, SigningKey::from_seed(&[9; 32]));
-    let w = config(&sink).keys(keys).build().unwrap();
+    let w = agent_config(Arc::clone(&sink)).keys(keys).build().unwrap();
     let q = "authz-keys";
     let plan = || Plan::new(vec![Step::Read("/data/in/a.txt".into())]);
     let (wrong, ghost) = with_worker(&client, worker_options(q, &w), async {
@@ -621,13 +575,7 @@ fn attacker_worker(q: &str, w: &Warrants, lifted: Lifted) -> WorkerOptions {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lifted_proof_is_refused_elsewhere_and_replayed() {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     // One configuration (so one proof store) for the honest and the
     // attacked worker, as for one worker process.
@@ -893,15 +841,12 @@ async fn history_holds_no_private_key_material() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_mode_records_the_denial_and_runs_the_body() {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
-    let w = config(&sink).mode(Mode::Audit).build().unwrap();
+    let w = agent_config(Arc::clone(&sink))
+        .mode(Mode::Audit)
+        .build()
+        .unwrap();
     let q = "authz-audit";
     let id = "wf-audit";
     let (out, unwarranted) = with_worker(&client, worker_options(q, &w), async {
@@ -982,13 +927,7 @@ async fn audit_mode_records_the_denial_and_runs_the_body() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn local_activity_policy_block_and_allow() {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let (_server, client) = new_server_and_client(None).await;
     let plan = Plan::new(vec![
         Step::LocalRead("/data/in/a.txt".into()),
         Step::LocalRead("/etc/passwd".into()),
@@ -996,7 +935,7 @@ async fn local_activity_policy_block_and_allow() {
     ]);
 
     let blocked_sink = Arc::new(MemorySink::new());
-    let blocked = config(&blocked_sink)
+    let blocked = agent_config(Arc::clone(&blocked_sink))
         .local_activity_policy(LocalActivityPolicy::Block)
         .build()
         .unwrap();
@@ -1033,7 +972,7 @@ async fn local_activity_policy_block_and_allow() {
     assert_eq!(t.get("Allow:-"), Some(&1));
 
     let allowed_sink = Arc::new(MemorySink::new());
-    let allowed = config(&allowed_sink)
+    let allowed = agent_config(Arc::clone(&allowed_sink))
         .local_activity_policy(LocalActivityPolicy::Allow)
         .build()
         .unwrap();
@@ -1075,14 +1014,12 @@ async fn local_activity_policy_block_and_allow() {
 async fn optional_warrant_skips_unwarranted_runs_but_checks_warranted_ones() {
     let server = DevServer::start().unwrap();
     let bare = client(&server, None, None).await;
-    let warranted = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let warranted = agent_client(&server, None).await;
     let sink = Arc::new(MemorySink::new());
-    let w = config(&sink).require_warrant(false).build().unwrap();
+    let w = agent_config(Arc::clone(&sink))
+        .require_warrant(false)
+        .build()
+        .unwrap();
     let q = "authz-optional";
     let plan = || {
         Plan::new(vec![

@@ -25,15 +25,11 @@
 mod support;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use temporalio_client::{
-    Client, WorkflowFetchHistoryOptions, WorkflowHistory, WorkflowStartOptions,
-};
-use temporalio_common::protos::temporal::api::common::v1::{Header, Payload};
+use temporalio_client::{Client, WorkflowHistory, WorkflowStartOptions};
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::protos::temporal::api::history::v1::{History, HistoryEvent};
 use temporalio_sdk::workflow_interceptors::{
@@ -101,13 +97,7 @@ fn worker_keys() -> KeyStore {
 }
 
 fn dl_warrants(sink: Arc<MemorySink>) -> Warrants {
-    Warrants::builder()
-        .trusted_root(root_key().public_key())
-        .keys(worker_keys())
-        .activities(registry())
-        .audit_sink(sink)
-        .build()
-        .unwrap()
+    config_with_keys(worker_keys(), sink).build().unwrap()
 }
 
 // ---------------------------------------------------------------------------
@@ -397,8 +387,6 @@ impl Narrowing {
 // Harness
 // ---------------------------------------------------------------------------
 
-type Fields = HashMap<String, Payload>;
-
 fn all_workflows(queue: &str, warrants: &Warrants) -> WorkerOptions {
     warrants
         .wire_worker(WorkerOptions::new(queue).register_activities(FsActs))
@@ -413,29 +401,6 @@ fn all_workflows(queue: &str, warrants: &Warrants) -> WorkerOptions {
         .build()
 }
 
-const BODY_LIMIT: Duration = Duration::from_secs(120);
-
-/// `support::with_worker`, failing instead of hanging.
-async fn run_worker<F: Future>(client: &Client, opts: WorkerOptions, body: F) -> F::Output {
-    with_worker(client, opts, async {
-        tokio::time::timeout(BODY_LIMIT, body)
-            .await
-            .unwrap_or_else(|_| panic!("no result within {BODY_LIMIT:?}: workflow stuck?"))
-    })
-    .await
-}
-
-async fn new_server_and_client() -> (DevServer, Client) {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
-    (server, client)
-}
-
 async fn start_delegator(client: &Client, queue: &str, id: &str, spec: DelegateSpec) {
     client
         .start_workflow(
@@ -445,22 +410,6 @@ async fn start_delegator(client: &Client, queue: &str, id: &str, spec: DelegateS
         )
         .await
         .unwrap();
-}
-
-fn fields(h: Option<&Header>) -> Fields {
-    h.map(|h| h.fields.clone()).unwrap_or_default()
-}
-
-fn started_header(events: &[HistoryEvent]) -> Fields {
-    events
-        .iter()
-        .find_map(|e| match &e.attributes {
-            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
-                Some(fields(a.header.as_ref()))
-            }
-            _ => None,
-        })
-        .expect("no WorkflowExecutionStarted event")
 }
 
 /// Headers of every `StartChildWorkflowExecutionInitiated` event.
@@ -521,23 +470,6 @@ fn first_task_started_secs(events: &[HistoryEvent]) -> u64 {
         .and_then(|e| e.event_time.as_ref())
         .map(|t| u64::try_from(t.seconds).unwrap())
         .expect("no WorkflowTaskStarted event time")
-}
-
-async fn run_history(client: &Client, id: &str, run_id: &str) -> Vec<HistoryEvent> {
-    let info = temporalio_client::WorkflowExecutionInfo::builder()
-        .namespace("default")
-        .workflow_id(id)
-        .run_id(run_id)
-        .build();
-    info.bind_untyped(client.clone())
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .into_events()
-        .await
-        .unwrap()
-}
-
-fn read_ok(path: &str) -> String {
-    format!("ok:contents of {path}")
 }
 
 /// (decision, code, chain length) of every audit event of `workflow_id`.
@@ -753,7 +685,7 @@ async fn assert_replays(histories: &[(&str, bool, Vec<HistoryEvent>)]) {
 /// re-mints the identical bytes.
 #[tokio::test(flavor = "multi_thread")]
 async fn child_delegation_drops_a_tool() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let (q, id, child_id) = ("dl-child", "dl-child-parent", "dl-child-child");
@@ -846,7 +778,7 @@ async fn child_delegation_drops_a_tool() {
 /// enforced in the child.
 #[tokio::test(flavor = "multi_thread")]
 async fn widening_delegations_are_refused_in_the_parent() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let q = "dl-refuse";
@@ -955,7 +887,7 @@ async fn widening_delegations_are_refused_in_the_parent() {
 /// denied `TOOL_NOT_GRANTED`.
 #[tokio::test(flavor = "multi_thread")]
 async fn three_level_delegation() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let (q, id, mid, leaf_id) = ("dl-three", "dl-three-a", "dl-three-b", "dl-three-c");
@@ -1189,7 +1121,7 @@ fn transform_chain() -> Chain {
 /// force.
 #[tokio::test(flavor = "multi_thread")]
 async fn per_stage_warrants_apply_to_exactly_the_scoped_calls() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let (q, id) = ("dl-stage", "dl-stage-wf");
@@ -1301,7 +1233,7 @@ async fn per_stage_warrants_apply_to_exactly_the_scoped_calls() {
 /// scheduled the call under the start warrant.)
 #[tokio::test(flavor = "multi_thread")]
 async fn under_scopes_a_call_made_directly_in_the_closure() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let (q, id) = ("dl-direct", "dl-direct-wf");
@@ -1373,7 +1305,7 @@ async fn under_scopes_a_call_made_directly_in_the_closure() {
 /// write is denied too.
 #[tokio::test(flavor = "multi_thread")]
 async fn continue_as_new_with_a_narrower_warrant() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let (q, id) = ("dl-can", "dl-can-wf");
@@ -1474,7 +1406,7 @@ async fn continue_as_new_with_a_narrower_warrant() {
 /// is denied `KEY_NOT_FOUND` without running.
 #[tokio::test(flavor = "multi_thread")]
 async fn holder_change() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let q = "dl-holder";
@@ -1559,7 +1491,7 @@ async fn holder_change() {
 /// verify: the child's call is denied `CHAIN_INVALID` and never runs.
 #[tokio::test(flavor = "multi_thread")]
 async fn delegation_without_the_holder_key_fails_closed() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let mut keys = KeyStore::new();
     keys.insert(CHILD_KEY, child_key()); // the agent's key is missing
@@ -1611,7 +1543,7 @@ async fn delegation_without_the_holder_key_fails_closed() {
 /// activity proofs.
 #[tokio::test(flavor = "multi_thread")]
 async fn keyless_replay_of_delegating_runs() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = dl_warrants(Arc::clone(&sink));
     let q = "dl-keyless";

@@ -29,15 +29,14 @@
 
 mod support;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use temporalio_client::errors::WorkflowUpdateError;
 use temporalio_client::{
-    Client, WorkflowExecuteUpdateOptions, WorkflowHistory, WorkflowQueryOptions,
-    WorkflowSignalOptions, WorkflowStartOptions,
+    WorkflowExecuteUpdateOptions, WorkflowHistory, WorkflowQueryOptions, WorkflowSignalOptions,
+    WorkflowStartOptions,
 };
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::protos::temporal::api::history::v1::{History, HistoryEvent};
@@ -51,10 +50,7 @@ use temporalio_sdk::{
 };
 use warrants_temporal::audit::{AuditEvent, Decision, MemorySink, Scope};
 use warrants_temporal::audit::{SIGNAL_NOT_ALLOWED, UPDATE_NOT_ALLOWED};
-use warrants_temporal::dev_server::DevServer;
-use warrants_temporal::{
-    KeyStore, WarrantClientInterceptor, Warrants, WarrantsConfig, WarrantsConfigBuilder,
-};
+use warrants_temporal::{Warrants, WarrantsConfig, WarrantsConfigBuilder};
 
 use support::*;
 
@@ -194,17 +190,9 @@ fn guarded(b: WarrantsConfigBuilder, sink: Arc<MemorySink>) -> WarrantsConfigBui
 
 /// The worker configuration: `support::warrants` plus the allow-lists.
 fn worker_warrants(sink: Arc<MemorySink>) -> Warrants {
-    let mut keys = KeyStore::new();
-    keys.insert(AGENT, agent_key());
-    guarded(
-        Warrants::builder()
-            .trusted_root(root_key().public_key())
-            .keys(keys)
-            .activities(registry()),
-        sink,
-    )
-    .build()
-    .unwrap()
+    guarded(agent_config(Arc::clone(&sink)), sink)
+        .build()
+        .unwrap()
 }
 
 fn guard_worker(queue: &str, warrants: &Warrants) -> WorkerOptions {
@@ -213,30 +201,6 @@ fn guard_worker(queue: &str, warrants: &Warrants) -> WorkerOptions {
         .register_workflow::<Inbox>()
         .unwrap()
         .build()
-}
-
-const BODY_LIMIT: Duration = Duration::from_secs(120);
-
-/// `support::with_worker`, failing instead of hanging (a dropped `finish`
-/// would leave the workflow open forever).
-async fn run_worker<F: Future>(client: &Client, opts: WorkerOptions, body: F) -> F::Output {
-    with_worker(client, opts, async {
-        tokio::time::timeout(BODY_LIMIT, body)
-            .await
-            .unwrap_or_else(|_| panic!("no result within {BODY_LIMIT:?}: workflow stuck?"))
-    })
-    .await
-}
-
-async fn new_server_and_client() -> (DevServer, Client) {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
-    (server, client)
 }
 
 fn start_opts(queue: &str, id: &str) -> WorkflowStartOptions {
@@ -249,21 +213,14 @@ fn update_opts(update_id: &str) -> WorkflowExecuteUpdateOptions {
         .build()
 }
 
-fn count(events: &[HistoryEvent], pred: impl Fn(&Attributes) -> bool) -> usize {
-    events
-        .iter()
-        .filter(|e| e.attributes.as_ref().is_some_and(&pred))
-        .count()
-}
-
 fn task_failures(events: &[HistoryEvent]) -> usize {
-    count(events, |a| {
+    count_events(events, |a| {
         matches!(a, Attributes::WorkflowTaskFailedEventAttributes(_))
     })
 }
 
 fn completed(events: &[HistoryEvent]) -> bool {
-    count(events, |a| {
+    count_events(events, |a| {
         matches!(a, Attributes::WorkflowExecutionCompletedEventAttributes(_))
     }) == 1
 }
@@ -422,7 +379,7 @@ macro_rules! send_signal {
 /// and a replay records nothing more.
 #[tokio::test(flavor = "multi_thread")]
 async fn unlisted_signals_are_dropped_not_failed() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = worker_warrants(Arc::clone(&sink));
     assert!(w.config().signal_allowed("finish"));
@@ -498,7 +455,7 @@ async fn unlisted_signals_are_dropped_not_failed() {
 /// dropped in the run's first workflow task like any other.
 #[tokio::test(flavor = "multi_thread")]
 async fn unlisted_signal_with_start_is_dropped() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = worker_warrants(Arc::clone(&sink));
     let (q, id) = ("guards-sws", "guards-sws-wf");
@@ -547,7 +504,7 @@ async fn unlisted_signal_with_start_is_dropped() {
 /// update still goes through the workflow's own validator and runs.
 #[tokio::test(flavor = "multi_thread")]
 async fn unlisted_update_with_validator_is_rejected_without_history() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = worker_warrants(Arc::clone(&sink));
     let (q, id) = ("guards-upd-v", "guards-upd-v-wf");
@@ -640,7 +597,7 @@ async fn unlisted_update_with_validator_is_rejected_without_history() {
 /// `UPDATE_NOT_ALLOWED` event, and a replay re-fails it without recording.
 #[tokio::test(flavor = "multi_thread")]
 async fn unlisted_update_without_validator_is_accepted_then_failed() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = worker_warrants(Arc::clone(&sink));
     let (q, id) = ("guards-upd-nv", "guards-upd-nv-wf");
@@ -737,7 +694,7 @@ async fn unlisted_update_without_validator_is_accepted_then_failed() {
 /// the replay is nondeterministic.
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_needs_the_worker_allow_lists() {
-    let (_server, client) = new_server_and_client().await;
+    let (_server, client) = new_server_and_client(None).await;
     let sink = Arc::new(MemorySink::new());
     let w = worker_warrants(Arc::clone(&sink));
     let (q, id) = ("guards-replay", "guards-replay-wf");
@@ -760,7 +717,7 @@ async fn replay_needs_the_worker_allow_lists() {
     let events = history(&client, id).await;
     assert_eq!(signals_in_history(&events), vec!["timed_note", "finish"]);
     assert_eq!(
-        count(&events, |a| matches!(
+        count_events(&events, |a| matches!(
             a,
             Attributes::TimerStartedEventAttributes(_)
         )),

@@ -19,8 +19,6 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,12 +26,12 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use temporalio_client::WorkflowHistory;
-use temporalio_client::{Client, WorkflowFetchHistoryOptions, WorkflowStartOptions};
+use temporalio_client::{Client, WorkflowStartOptions};
 use temporalio_common::data_converters::{
     DataConverter, DefaultFailureConverter, PayloadCodec, PayloadConversionError, PayloadConverter,
     SerializationContextData,
 };
-use temporalio_common::protos::temporal::api::common::v1::{Header, Payload};
+use temporalio_common::protos::temporal::api::common::v1::Payload;
 use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::protos::temporal::api::history::v1::{History, HistoryEvent};
@@ -46,8 +44,7 @@ use temporalio_sdk::{
     WorkflowContext, WorkflowResult,
 };
 use warrants_temporal::audit::{Decision, MemorySink};
-use warrants_temporal::dev_server::DevServer;
-use warrants_temporal::{KeyStore, WarrantClientInterceptor, Warrants, WarrantsConfigBuilder};
+use warrants_temporal::{KeyStore, Warrants, WarrantsConfigBuilder};
 
 use support::*;
 
@@ -130,8 +127,6 @@ impl Sender {
 // Helpers
 // ---------------------------------------------------------------------------
 
-type Fields = HashMap<String, Payload>;
-
 /// The standard worker configuration of these tests (`support::warrants`).
 fn lc_warrants(sink: Arc<MemorySink>) -> Warrants {
     warrants_with(sink, true, |b| b)
@@ -148,15 +143,7 @@ fn warrants_with(
     if with_key {
         keys.insert(AGENT, agent_key());
     }
-    tune(
-        Warrants::builder()
-            .trusted_root(root_key().public_key())
-            .keys(keys)
-            .activities(registry())
-            .audit_sink(sink),
-    )
-    .build()
-    .unwrap()
+    tune(config_with_keys(keys, sink)).build().unwrap()
 }
 
 /// Worker options with every workflow of this file registered.
@@ -174,51 +161,8 @@ fn all_workflows(queue: &str, warrants: &Warrants) -> WorkerOptions {
         .build()
 }
 
-/// How long a test body may take before it counts as hung.
-const BODY_LIMIT: Duration = Duration::from_secs(120);
-
-/// `support::with_worker`, failing instead of hanging when the body does
-/// not finish within [`BODY_LIMIT`] (a workflow whose task fails forever
-/// never returns a result).
-async fn run_worker<F: Future>(client: &Client, opts: WorkerOptions, body: F) -> F::Output {
-    with_worker(client, opts, async {
-        tokio::time::timeout(BODY_LIMIT, body)
-            .await
-            .unwrap_or_else(|_| panic!("no result within {BODY_LIMIT:?}: workflow stuck?"))
-    })
-    .await
-}
-
-async fn new_server_and_client(converter: Option<DataConverter>) -> (DevServer, Client) {
-    let server = DevServer::start().unwrap();
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        converter,
-    )
-    .await;
-    (server, client)
-}
-
-fn fields(h: Option<&Header>) -> Fields {
-    h.map(|h| h.fields.clone()).unwrap_or_default()
-}
-
 fn encoding(p: &Payload) -> String {
     String::from_utf8_lossy(p.metadata.get("encoding").map_or(&[][..], Vec::as_slice)).into_owned()
-}
-
-/// The header of the run's `WorkflowExecutionStarted` event.
-fn started_header(events: &[HistoryEvent]) -> Fields {
-    events
-        .iter()
-        .find_map(|e| match &e.attributes {
-            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
-                Some(fields(a.header.as_ref()))
-            }
-            _ => None,
-        })
-        .expect("no WorkflowExecutionStarted event")
 }
 
 /// (activity id, header) of every `ActivityTaskScheduled` event.
@@ -232,13 +176,6 @@ fn scheduled(events: &[HistoryEvent]) -> Vec<(String, Fields)> {
             _ => None,
         })
         .collect()
-}
-
-fn count_events(events: &[HistoryEvent], pred: impl Fn(&Attributes) -> bool) -> usize {
-    events
-        .iter()
-        .filter(|e| e.attributes.as_ref().is_some_and(&pred))
-        .count()
 }
 
 /// `wa-` followed by 16 lowercase hex digits.
@@ -278,20 +215,6 @@ async fn start_run(client: &Client, queue: &str, id: &str, plan: Plan) -> String
         .run_id()
         .unwrap()
         .to_owned()
-}
-
-/// The history of one given run of `id`.
-async fn run_history(client: &Client, id: &str, run_id: &str) -> Vec<HistoryEvent> {
-    let info = temporalio_client::WorkflowExecutionInfo::builder()
-        .namespace("default")
-        .workflow_id(id)
-        .run_id(run_id)
-        .build();
-    info.bind_untyped(client.clone())
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .into_events()
-        .await
-        .unwrap()
 }
 
 /// The replay configurations: the worker's configuration without its key
@@ -359,6 +282,28 @@ fn decisions(sink: &MemorySink) -> Vec<(Decision, Option<&'static str>, u32, boo
         .collect()
 }
 
+/// `flaky_read` ran exactly three times for `id` (attempts 1, 2, 3), and
+/// `sink` holds exactly three allowed decisions for those attempts, all
+/// local (`is_local`) or all remote.
+fn assert_three_allowed_flaky_attempts(sink: &MemorySink, id: &str, is_local: bool) {
+    assert_eq!(
+        ran(id),
+        vec![
+            ("FsActs::flaky_read".to_owned(), 1),
+            ("FsActs::flaky_read".to_owned(), 2),
+            ("FsActs::flaky_read".to_owned(), 3),
+        ]
+    );
+    assert_eq!(
+        decisions(sink),
+        vec![
+            (Decision::Allow, None, 1, is_local),
+            (Decision::Allow, None, 2, is_local),
+            (Decision::Allow, None, 3, is_local),
+        ]
+    );
+}
+
 /// (failure type, non-retryable) of every local-activity marker that
 /// records a failure.
 fn marker_failures(events: &[HistoryEvent]) -> Vec<(String, bool)> {
@@ -373,10 +318,6 @@ fn marker_failures(events: &[HistoryEvent]) -> Vec<(String, bool)> {
             other => panic!("unexpected marker failure {other:?}"),
         })
         .collect()
-}
-
-fn read_ok(path: &str) -> String {
-    format!("ok:contents of {path}")
 }
 
 // ---------------------------------------------------------------------------
@@ -406,22 +347,7 @@ async fn server_retries_outlive_the_pop_window() {
     .await
     .unwrap();
     assert_eq!(out, vec![read_ok("/data/in/r.txt")]);
-    assert_eq!(
-        ran(id),
-        vec![
-            ("FsActs::flaky_read".to_owned(), 1),
-            ("FsActs::flaky_read".to_owned(), 2),
-            ("FsActs::flaky_read".to_owned(), 3),
-        ]
-    );
-    assert_eq!(
-        decisions(&sink),
-        vec![
-            (Decision::Allow, None, 1, false),
-            (Decision::Allow, None, 2, false),
-            (Decision::Allow, None, 3, false),
-        ]
-    );
+    assert_three_allowed_flaky_attempts(&sink, id, false);
     // One schedule (retries are server-side), carrying the warrant.
     let events = history(&client, id).await;
     let sched = scheduled(&events);
@@ -638,22 +564,7 @@ async fn local_timer_backoff_retries_pass_with_the_local_retry_grace() {
     .await
     .unwrap();
     assert_eq!(out, vec![read_ok("/data/in/g.txt")]);
-    assert_eq!(
-        ran(id),
-        vec![
-            ("FsActs::flaky_read".to_owned(), 1),
-            ("FsActs::flaky_read".to_owned(), 2),
-            ("FsActs::flaky_read".to_owned(), 3),
-        ]
-    );
-    assert_eq!(
-        decisions(&sink),
-        vec![
-            (Decision::Allow, None, 1, true),
-            (Decision::Allow, None, 2, true),
-            (Decision::Allow, None, 3, true),
-        ]
-    );
+    assert_three_allowed_flaky_attempts(&sink, id, true);
     // The same activity id on every attempt (the interceptor fixed it and
     // the re-dispatch reuses the first attempt's options).
     let mut aids: Vec<String> = sink.events().into_iter().map(|e| e.activity_id).collect();

@@ -32,7 +32,7 @@ use warrants::{Chain, Value, Warrant};
 use warrants_temporal::audit::{Decision, MemorySink, Scope};
 use warrants_temporal::dev_server::DevServer;
 use warrants_temporal::{
-    with_warrant, KeyStore, MessageRegistry, WarrantClientInterceptor, WarrantHeaders, Warrants,
+    with_warrant, MessageRegistry, WarrantClientInterceptor, WarrantHeaders, Warrants,
 };
 
 use support::*;
@@ -127,15 +127,9 @@ async fn gated_updates_and_signals() {
     )
     .await;
     let sink = Arc::new(MemorySink::new());
-    let mut keys = KeyStore::new();
-    keys.insert(AGENT, agent_key());
-    let w = Warrants::builder()
-        .trusted_root(root_key().public_key())
-        .keys(keys)
-        .activities(registry())
+    let w = agent_config(sink.clone())
         .messages(messages())
         .require_message_warrants(true)
-        .audit_sink(sink.clone())
         .build()
         .unwrap();
     let q = "gated";

@@ -20,13 +20,11 @@ use metrics_util::MetricKind;
 use warrants::constraint::Subpath;
 use warrants::{Chain, Warrant};
 use warrants_temporal::audit::{
-    AuditSink, Decision, MemorySink, Scope, METRIC_AUTHORIZED, METRIC_DENIED, METRIC_REFUSED_RUNS,
+    Decision, MemorySink, Scope, METRIC_AUTHORIZED, METRIC_DENIED, METRIC_REFUSED_RUNS,
     METRIC_SECONDS,
 };
 use warrants_temporal::dev_server::DevServer;
-use warrants_temporal::{
-    without_warrant, KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants,
-};
+use warrants_temporal::{without_warrant, WarrantClientInterceptor, WarrantHeaders};
 
 use support::*;
 
@@ -70,15 +68,7 @@ async fn counters_and_latency_histogram() {
     )
     .await;
     let sink = Arc::new(MemorySink::new());
-    let mut keys = KeyStore::new();
-    keys.insert(AGENT, agent_key());
-    let w = Warrants::builder()
-        .trusted_root(root_key().public_key())
-        .keys(keys)
-        .activities(registry())
-        .audit_sink(Arc::clone(&sink) as Arc<dyn AuditSink>)
-        .build()
-        .unwrap();
+    let w = warrants(Arc::clone(&sink));
     let q = "metrics";
     let id = "wf-metrics";
     let (out, refused) = with_worker(&client, worker_options(q, &w), async {

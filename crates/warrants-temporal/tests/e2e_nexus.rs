@@ -64,12 +64,7 @@ async fn nexus_operations_carry_the_warrant_as_string_headers() {
         .status()
         .unwrap();
     assert!(status.success());
-    let client = client(
-        &server,
-        Some(WarrantClientInterceptor::with_default(agent_headers())),
-        None,
-    )
-    .await;
+    let client = agent_client(&server, None).await;
     let w = warrants(Arc::new(MemorySink::new()));
     let q = "nexus-caller";
     let opts = w

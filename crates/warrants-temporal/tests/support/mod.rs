@@ -29,6 +29,8 @@ use temporalio_client::{
 };
 use temporalio_common::data_converters::DataConverter;
 use temporalio_common::error::{ActivityExecutionError, ApplicationFailure};
+use temporalio_common::protos::temporal::api::common::v1::{Header, Payload};
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_sdk::activities::{activities, ActivityContext, ActivityError};
 use temporalio_sdk::workflows::{workflow, workflow_methods};
@@ -41,7 +43,9 @@ use warrants::{Chain, SigningKey, Warrant};
 use warrants_temporal::audit::MemorySink;
 use warrants_temporal::dev_server::DevServer;
 use warrants_temporal::registry::ActivityRegistry;
-use warrants_temporal::{KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants};
+use warrants_temporal::{
+    KeyStore, WarrantClientInterceptor, WarrantHeaders, Warrants, WarrantsConfigBuilder,
+};
 
 /// Root issuer (trusted by workers).
 pub fn root_key() -> SigningKey {
@@ -284,7 +288,18 @@ impl Agent {
 /// A root warrant for the agent: read under `/data/in`, write under
 /// `/data/out`, valid for `ttl`.
 pub fn root_warrant(issuer: &SigningKey, holder: &SigningKey, ttl: Duration) -> Warrant {
-    Warrant::mint_builder()
+    mint_standard(issuer, holder, None, ttl)
+}
+
+/// The capabilities of [`root_warrant`] for `holder`, signed by `issuer`,
+/// issued at `issued_at` (unix seconds; now when `None`), valid for `ttl`.
+pub fn mint_standard(
+    issuer: &SigningKey,
+    holder: &SigningKey,
+    issued_at: Option<u64>,
+    ttl: Duration,
+) -> Warrant {
+    let mut b = Warrant::mint_builder()
         .holder(holder.public_key())
         .capability(
             "read_file",
@@ -296,10 +311,11 @@ pub fn root_warrant(issuer: &SigningKey, holder: &SigningKey, ttl: Duration) -> 
                 ("path", Subpath::new("/data/out").unwrap().into()),
                 ("content", Wildcard::new().into()),
             ],
-        )
-        .ttl(ttl)
-        .mint(issuer)
-        .unwrap()
+        );
+    if let Some(t) = issued_at {
+        b = b.issued_at(t);
+    }
+    b.ttl(ttl).mint(issuer).unwrap()
 }
 
 /// The standard chain: root → agent, one hour (one per test binary).
@@ -321,17 +337,26 @@ pub fn agent_headers() -> WarrantHeaders {
     WarrantHeaders::new(&agent_chain(), AGENT)
 }
 
-/// The worker configuration used by most tests, with a memory audit sink.
-pub fn warrants(sink: Arc<MemorySink>) -> Warrants {
-    let mut keys = KeyStore::new();
-    keys.insert(AGENT, agent_key());
+/// The builder behind [`warrants`] with the key store `keys`: trusted root
+/// [`root_key`], the test [`registry`], audit events to `sink`.
+pub fn config_with_keys(keys: KeyStore, sink: Arc<MemorySink>) -> WarrantsConfigBuilder {
     Warrants::builder()
         .trusted_root(root_key().public_key())
         .keys(keys)
         .activities(registry())
         .audit_sink(sink)
-        .build()
-        .unwrap()
+}
+
+/// [`warrants`] as a builder, so a test can change one setting.
+pub fn agent_config(sink: Arc<MemorySink>) -> WarrantsConfigBuilder {
+    let mut keys = KeyStore::new();
+    keys.insert(AGENT, agent_key());
+    config_with_keys(keys, sink)
+}
+
+/// The worker configuration used by most tests, with a memory audit sink.
+pub fn warrants(sink: Arc<MemorySink>) -> Warrants {
+    agent_config(sink).build().unwrap()
 }
 
 /// A client on `server` with `interceptor` and optionally a data converter.
@@ -380,6 +405,40 @@ pub async fn with_worker<F: Future>(client: &Client, opts: WorkerOptions, body: 
     out
 }
 
+/// How long a test body may take before it counts as hung.
+pub const BODY_LIMIT: Duration = Duration::from_secs(120);
+
+/// [`with_worker`], failing instead of hanging when the body does not
+/// finish within [`BODY_LIMIT`] (a workflow whose task fails forever, or
+/// that waits for a message that was dropped, never returns a result).
+pub async fn run_worker<F: Future>(client: &Client, opts: WorkerOptions, body: F) -> F::Output {
+    with_worker(client, opts, async {
+        tokio::time::timeout(BODY_LIMIT, body)
+            .await
+            .unwrap_or_else(|_| panic!("no result within {BODY_LIMIT:?}: workflow stuck?"))
+    })
+    .await
+}
+
+/// A client on `server` that sends the standard chain ([`agent_headers`])
+/// by default, optionally with a data converter.
+pub async fn agent_client(server: &DevServer, converter: Option<DataConverter>) -> Client {
+    client(
+        server,
+        Some(WarrantClientInterceptor::with_default(agent_headers())),
+        converter,
+    )
+    .await
+}
+
+/// A fresh dev server and an [`agent_client`] on it. Keep the server
+/// alive for the whole test: dropping it stops it.
+pub async fn new_server_and_client(converter: Option<DataConverter>) -> (DevServer, Client) {
+    let server = DevServer::start().unwrap();
+    let client = agent_client(&server, converter).await;
+    (server, client)
+}
+
 /// Start `Agent` with `plan` as workflow `id` on `queue`.
 pub async fn start(client: &Client, queue: &str, id: &str, plan: Plan) {
     client
@@ -417,6 +476,54 @@ pub async fn run_plan(
 pub async fn history(client: &Client, id: &str) -> Vec<HistoryEvent> {
     client
         .get_workflow_handle::<UntypedWorkflow>(id)
+        .fetch_history(WorkflowFetchHistoryOptions::default())
+        .into_events()
+        .await
+        .unwrap()
+}
+
+/// `ok:` outcome of a successful `read_file` of `path`.
+pub fn read_ok(path: &str) -> String {
+    format!("ok:contents of {path}")
+}
+
+/// Header fields by name.
+pub type Fields = HashMap<String, Payload>;
+
+/// The fields of `h` (empty when there is no header).
+pub fn fields(h: Option<&Header>) -> Fields {
+    h.map(|h| h.fields.clone()).unwrap_or_default()
+}
+
+/// The header of the run's `WorkflowExecutionStarted` event.
+pub fn started_header(events: &[HistoryEvent]) -> Fields {
+    events
+        .iter()
+        .find_map(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                Some(fields(a.header.as_ref()))
+            }
+            _ => None,
+        })
+        .expect("no WorkflowExecutionStarted event")
+}
+
+/// How many events of `events` match `pred`.
+pub fn count_events(events: &[HistoryEvent], pred: impl Fn(&Attributes) -> bool) -> usize {
+    events
+        .iter()
+        .filter(|e| e.attributes.as_ref().is_some_and(&pred))
+        .count()
+}
+
+/// The history of one given run of `id`.
+pub async fn run_history(client: &Client, id: &str, run_id: &str) -> Vec<HistoryEvent> {
+    let info = temporalio_client::WorkflowExecutionInfo::builder()
+        .namespace("default")
+        .workflow_id(id)
+        .run_id(run_id)
+        .build();
+    info.bind_untyped(client.clone())
         .fetch_history(WorkflowFetchHistoryOptions::default())
         .into_events()
         .await
