@@ -26,7 +26,6 @@ use temporalio_sdk::{NexusOperationOptions, WorkerOptions, WorkflowContext, Work
 use warrants_temporal::audit::MemorySink;
 use warrants_temporal::dev_server::{find_cli, DevServer};
 use warrants_temporal::headers::{X_WARRANT, X_WARRANT_KEY_ID};
-use warrants_temporal::WarrantClientInterceptor;
 
 use support::*;
 
