@@ -167,6 +167,46 @@ pub fn free_ports<const N: usize>() -> io::Result<[u16; N]> {
     Ok(ports)
 }
 
+/// A new directory `<tmp>/<prefix>-<pid>-<n>` readable by this user only
+/// (mode 0700 on Unix), for a server's log and files. Never reuses an
+/// existing directory.
+pub fn private_dir(prefix: &str) -> io::Result<PathBuf> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut last = None;
+    for _ in 0..16 {
+        let dir = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{nanos:08x}{:04x}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free directory name")))
+}
+
+/// The last `max` bytes of the text file at `path` (cut at a character
+/// boundary; empty when it cannot be read).
+pub fn log_tail(path: &Path, max: usize) -> String {
+    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned());
+    let text = text.unwrap_or_default();
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text.get(start..).unwrap_or_default().to_string()
+}
+
 /// [`find_binary`], or [`DevServerError::NotFound`] naming `env` and the
 /// `install` script.
 pub fn require_binary(
@@ -265,6 +305,29 @@ mod tests {
             }
             // Killed and reaped by the supervisor's shell before it exits.
             assert!(!proc_dir.exists(), "server {pid} still running");
+        }
+    }
+
+    #[test]
+    fn private_dirs_are_new_and_logs_are_tailed() {
+        let a = private_dir("warrants-devproc-test").unwrap();
+        let b = private_dir("warrants-devproc-test").unwrap();
+        assert_ne!(a, b);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&a).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        let log = a.join("log");
+        std::fs::write(&log, "first line\nsecond é line\n").unwrap();
+        // 8 bytes end with "é line\n"; 7 would split the é, so the cut moves on.
+        assert_eq!(log_tail(&log, 8), "é line\n");
+        assert_eq!(log_tail(&log, 7), " line\n");
+        assert_eq!(log_tail(&log, 1000), "first line\nsecond é line\n");
+        assert_eq!(log_tail(&a.join("missing"), 10), "");
+        for d in [a, b] {
+            std::fs::remove_dir_all(d).unwrap();
         }
     }
 

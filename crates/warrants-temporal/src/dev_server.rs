@@ -6,13 +6,17 @@
 //! frontend accepts connections. It runs as a `warrants-devproc`
 //! [`Supervised`] process: stopped by PID when the [`DevServer`] is dropped
 //! (also when a test panics) and when the owning process dies without
-//! running destructors.
+//! running destructors. Its output goes to a log in a private temporary
+//! directory; when a thread panics while the server is alive (a failing
+//! test), the log's tail is printed to stderr before the server stops.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use warrants_devproc::{find_binary, free_ports, require_binary, Supervised};
+use warrants_devproc::{
+    find_binary, free_ports, log_tail, private_dir, require_binary, Supervised,
+};
 pub use warrants_devproc::{DevServerError, START_ATTEMPTS};
 
 /// Environment variable naming the `temporal` binary to use.
@@ -24,11 +28,15 @@ pub const INSTALL_SCRIPT: &str = "scripts/install-temporal.sh";
 /// How long [`DevServer::start`] waits for the frontend port.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How much of the log a panicking test prints.
+const PANIC_LOG_TAIL: usize = 4096;
+
 /// A running dev server, stopped on drop.
 #[derive(Debug)]
 pub struct DevServer {
-    process: Supervised,
+    process: Option<Supervised>,
     port: u16,
+    dir: PathBuf,
 }
 
 impl DevServer {
@@ -39,18 +47,33 @@ impl DevServer {
     /// (at most [`START_ATTEMPTS`] times).
     pub fn start() -> Result<Self, DevServerError> {
         let cli = require_binary("temporal", TEMPORAL_CLI_ENV, INSTALL_SCRIPT)?;
+        let dir = private_dir("warrants-temporal-dev")?;
         let mut last = None;
         for _ in 0..START_ATTEMPTS {
-            match Self::start_once(&cli) {
-                Ok(s) => return Ok(s),
+            match Self::start_once(&cli, &dir) {
+                Ok((process, port)) => {
+                    return Ok(Self {
+                        process: Some(process),
+                        port,
+                        dir,
+                    })
+                }
                 Err(DevServerError::NotReady(why)) => last = Some(why),
-                Err(e) => return Err(e),
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e);
+                }
             }
         }
-        Err(DevServerError::NotReady(last.unwrap_or_default()))
+        let tail = log_tail(&dir.join("server.log"), 1500);
+        let _ = std::fs::remove_dir_all(&dir);
+        Err(DevServerError::NotReady(format!(
+            "{}; log tail: {tail}",
+            last.unwrap_or_default()
+        )))
     }
 
-    fn start_once(cli: &Path) -> Result<Self, DevServerError> {
+    fn start_once(cli: &Path, dir: &Path) -> Result<(Supervised, u16), DevServerError> {
         let [port, http_port, metrics_port] = free_ports::<3>()?;
         let args: Vec<String> = ["server", "start-dev", "--headless", "--ip", "127.0.0.1"]
             .into_iter()
@@ -64,11 +87,17 @@ impl DevServer {
                 metrics_port.to_string(),
             ])
             .collect();
-        let mut process = Supervised::spawn(cli, &args, None)?;
+        let mut process = Supervised::spawn(cli, &args, Some(&dir.join("server.log")))?;
         // A server that exits (e.g. a port taken) is stopped on drop of
         // `process` and reported as not ready, so `start` retries.
         process.wait_ready(&[port, http_port], START_TIMEOUT, || true)?;
-        Ok(Self { process, port })
+        Ok((process, port))
+    }
+
+    /// The last `max` bytes of the server's output (all attempts of this
+    /// start, appended).
+    pub fn log_tail(&self, max: usize) -> String {
+        log_tail(&self.dir.join("server.log"), max)
     }
 
     /// The frontend port.
@@ -87,8 +116,22 @@ impl DevServer {
     }
 
     /// Stop the server and wait until it is gone.
-    pub fn stop(self) -> io::Result<()> {
-        self.process.stop()
+    pub fn stop(mut self) -> io::Result<()> {
+        self.process.take().map_or(Ok(()), Supervised::stop)
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.process.is_some() {
+            eprintln!(
+                "temporal dev server on port {} (log tail):\n{}",
+                self.port,
+                self.log_tail(PANIC_LOG_TAIL)
+            );
+        }
+        drop(self.process.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -76,3 +76,44 @@ fn server_dies_with_its_owner() {
         "server on port {port} outlived its owner"
     );
 }
+
+/// Run by `a_panicking_test_prints_the_server_log` in a child process:
+/// start a server, then panic while it is alive.
+#[test]
+#[ignore = "helper process for a_panicking_test_prints_the_server_log"]
+fn panicking_owner() {
+    if std::env::var_os("WARRANTS_DEV_SERVER_PANIC").is_none() {
+        return;
+    }
+    let server = DevServer::start().expect("start");
+    println!("PORT {}", server.port());
+    panic!("deliberate failure with a live dev server");
+}
+
+/// A test that fails while its dev server runs gets the server's output on
+/// stderr (for diagnosing a server that died mid-test), and the server is
+/// still stopped.
+#[test]
+fn a_panicking_test_prints_the_server_log() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "panicking_owner", "--ignored", "--nocapture"])
+        .env("WARRANTS_DEV_SERVER_PANIC", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the helper test must fail");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let port: u16 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PORT ").map(|p| p.trim().parse().unwrap()))
+        .expect("helper printed its port");
+    assert!(
+        stderr.contains(&format!("temporal dev server on port {port} (log tail):")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("Temporal Server:      localhost:{port}")),
+        "the server's own banner is in the tail: {stderr}"
+    );
+    assert!(port_closed_within(port, Duration::from_secs(20)));
+}

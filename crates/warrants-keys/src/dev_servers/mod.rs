@@ -12,8 +12,8 @@ mod openbao;
 pub use moto::MotoServer;
 pub use openbao::OpenBaoDev;
 pub use warrants_devproc::{
-    find_binary, free_ports, port_listening, require_binary, DevServerError, Supervised,
-    START_ATTEMPTS,
+    find_binary, free_ports, log_tail, port_listening, private_dir, require_binary, DevServerError,
+    Supervised, START_ATTEMPTS,
 };
 
 /// The script that installs OpenBao and moto into the project virtualenv.

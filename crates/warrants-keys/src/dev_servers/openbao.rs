@@ -17,7 +17,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{
-    free_ports, require_binary, DevServerError, Supervised, INSTALL_SCRIPT, START_ATTEMPTS,
+    free_ports, log_tail, private_dir, require_binary, DevServerError, Supervised, INSTALL_SCRIPT,
+    START_ATTEMPTS,
 };
 
 /// Variable naming the `bao` binary (else `.venv/bin/bao`, else `PATH`).
@@ -55,7 +56,7 @@ impl OpenBaoDev {
 
     fn launch(cert_dir: Option<&Path>) -> Result<Self, DevServerError> {
         let bin = require_binary("bao", OPENBAO_BIN_ENV, INSTALL_SCRIPT)?;
-        let dir = private_dir()?;
+        let dir = private_dir("warrants-openbao")?;
         let mut last = String::new();
         for attempt in 0..START_ATTEMPTS {
             match Self::try_launch(&bin, &dir, cert_dir, attempt) {
@@ -119,7 +120,7 @@ impl OpenBaoDev {
             drop(server);
             return Err(DevServerError::NotReady(format!(
                 "{e}; log tail: {}",
-                tail(&log, 1500)
+                log_tail(&log, 1500)
             )));
         }
         let mut http = reqwest::Client::builder()
@@ -182,7 +183,7 @@ impl OpenBaoDev {
 
     /// The last `max` bytes of the server's log.
     pub fn log_tail(&self, max: usize) -> String {
-        tail(&self.log, max)
+        log_tail(&self.log, max)
     }
 
     /// Stop the server now.
@@ -430,20 +431,6 @@ fn api_error(what: &str, message: &str) -> DevServerError {
     )))
 }
 
-/// A private temporary directory for the server's log.
-fn private_dir() -> Result<PathBuf, DevServerError> {
-    let dir = std::env::temp_dir().join(format!(
-        "warrants-openbao-{}-{}",
-        std::process::id(),
-        warrants::warrant::WarrantId::random().to_hex()
-    ));
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&dir)?;
-    Ok(dir)
-}
-
 /// A free port `p` whose neighbour `p + 1` (OpenBao's cluster listener in
 /// dev mode) is free too.
 fn port_pair() -> Result<u16, DevServerError> {
@@ -486,13 +473,4 @@ fn http_status(port: u16, path: &str, token: Option<&str>) -> Option<u16> {
     }
     let line = std::str::from_utf8(head.get(..n)?).ok()?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn tail(path: &Path, max: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut start = text.len().saturating_sub(max);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    text.get(start..).unwrap_or_default().to_string()
 }
