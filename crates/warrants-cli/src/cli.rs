@@ -371,7 +371,9 @@ pub struct OutputArgs {
 /// What `verify` and `authorize` trust, and when.
 #[derive(Debug, Args)]
 pub struct TrustArgs {
-    /// A trusted root key: BASE64URL, `@FILE` or `seed:FILE` (repeatable).
+    /// A trusted root key: BASE64URL, `@FILE`, `seed:FILE`, or
+    /// `transit:[MOUNT/]NAME[@VERSION]` for every (or one) version of a
+    /// Transit key (repeatable).
     #[arg(
         long = "trusted-root",
         value_name = "KEY",

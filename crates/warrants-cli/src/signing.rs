@@ -18,11 +18,16 @@
 //! process; [`warrants_keys::mint`] checks the returned signature against
 //! the key's public key before anything is written.
 //!
+//! `verify` and `authorize` also take `--trusted-root transit:NAME`: every
+//! version's public key is trusted (`@N`: only version N), read once from
+//! the server; the check itself stays offline.
+//!
 //! Revocation lists and proofs of possession are still signed with a local
 //! seed: the core signs them with a [`warrants::SigningKey`].
 
 use std::future::Future;
 
+use warrants::PublicKey;
 use warrants_keys::{LocalSigner, Signer, TransitSigner, VaultClient};
 
 use crate::exit::CliError;
@@ -91,6 +96,19 @@ pub fn transit_signer(spec: &TransitSpec, flag: &str) -> Result<TransitSigner, C
         Some(v) => signer.pin_version(v),
         None => signer,
     })
+}
+
+/// The public keys of a Transit key as trusted roots: every version the
+/// server has, or only the pinned one (`NAME@N`). `rest` is the part after
+/// `transit:`.
+pub fn transit_public_keys(rest: &str, flag: &str) -> Result<Vec<PublicKey>, CliError> {
+    let spec = parse_transit(rest, flag)?;
+    let signer = transit_signer(&spec, flag)?;
+    let keys = match spec.version {
+        Some(v) => block_on(signer.public_key(v))?.map(|k| vec![k]),
+        None => block_on(signer.public_keys())?.map(|m| m.into_values().collect()),
+    };
+    keys.map_err(|e| key_error(flag, e))
 }
 
 /// A key backend failure as a CLI error (exit 2) with the backend's code.

@@ -163,6 +163,32 @@ fn transit_mint_rotate_pin_and_verify_offline() {
     b.verify(&chain1, &[&v2_key]).assert().code(1);
     b.verify(&chain1, &[&v1_key, &v2_key]).assert().code(0);
 
+    // Trusted roots read from Transit: every version, or one pinned.
+    b.verify(&chain1, &["transit:root"]).assert().code(0);
+    b.verify(&b.path("v2.txt"), &["transit:root"])
+        .assert()
+        .code(0);
+    b.verify(&b.path("v2.txt"), &["transit:root@2"])
+        .assert()
+        .code(0);
+    b.verify(&b.path("v2.txt"), &["transit:root@1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("UNTRUSTED_ROOT"));
+    b.verify(&chain1, &["transit:other"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--trusted-root: KEY_BACKEND_AUTH"));
+    b.cmd()
+        .arg("authorize")
+        .arg(b.path("v2.txt"))
+        .args(["--trusted-root", "transit:root", "--tool", "read_file"])
+        .args(["--arg", "path=/data/x", "--holder-key"])
+        .arg(&b.agent)
+        .assert()
+        .code(0)
+        .stdout("allow\n");
+
     // A pinned version signs with that version.
     let pinned = b.mint("transit:root@1", &b.agent_pub, "pinned.txt");
     assert_eq!(pinned["links"][0]["issuer"], v1_key.as_str());

@@ -68,18 +68,24 @@ pub(crate) fn emit(
     Ok(())
 }
 
-/// The authorizer of `verify` and `authorize`: `--trusted-root` keys,
+/// The authorizer of `verify` and `authorize`: `--trusted-root` keys (a
+/// `transit:NAME` root adds every version's public key, `transit:NAME@N`
+/// version N's),
 /// `--clock-skew` and an optional `--revocation` list (whose issuer must be
 /// one of the roots). `--at` is applied by the caller.
 pub(crate) fn build_authorizer(
     trust: &crate::cli::TrustArgs,
 ) -> Result<warrants::Authorizer, CliError> {
     let revocation = trust.revocation.as_deref();
-    let roots = trust
-        .trusted_roots
-        .iter()
-        .map(|r| crate::keys::load_public_key(r, "--trusted-root"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut roots = Vec::new();
+    for spec in &trust.trusted_roots {
+        match spec.strip_prefix("transit:") {
+            Some(rest) => {
+                roots.extend(crate::signing::transit_public_keys(rest, "--trusted-root")?)
+            }
+            None => roots.push(crate::keys::load_public_key(spec, "--trusted-root")?),
+        }
+    }
     let mut builder = warrants::Authorizer::builder()
         .trusted_roots(roots)
         .clock_skew(trust.clock_skew);
