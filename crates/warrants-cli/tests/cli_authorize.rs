@@ -7,7 +7,7 @@
 //! End-to-end tests of `warrant authorize`.
 
 mod common;
-use common::{keygen, warrant};
+use common::{keygen, mint_to, warrant};
 
 use std::path::PathBuf;
 
@@ -27,31 +27,19 @@ fn env_with(extra: &[&str]) -> Env {
     let root = keygen(dir.path(), "root.seed");
     let agent = keygen(dir.path(), "agent.seed");
     let chain = dir.path().join("chain.txt");
-    warrant()
-        .arg("mint")
-        .arg("--issuer-key")
-        .arg(&root)
-        .arg("--holder")
-        .arg(format!("seed:{}", agent.display()))
-        .args([
-            "--tool",
-            "read_file",
-            "--constraint",
-            "path=subpath:/data/in",
-        ])
-        .args([
-            "--tool",
-            "transfer",
-            "--constraint",
-            "amount=range:[0,100]",
-            "--constraint",
-            "region=one_of:eu,us",
-        ])
-        .args(extra)
-        .arg("--out")
-        .arg(&chain)
-        .assert()
-        .success();
+    let args = [
+        "--tool",
+        "read_file",
+        "--constraint",
+        "path=subpath:/data/in",
+        "--tool",
+        "transfer",
+        "--constraint",
+        "amount=range:[0,100]",
+        "--constraint",
+        "region=one_of:eu,us",
+    ];
+    mint_to(&root, &agent, &[&args[..], extra].concat(), &chain);
     Env {
         dir,
         root,

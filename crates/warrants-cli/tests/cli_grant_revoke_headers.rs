@@ -7,7 +7,7 @@
 //! End-to-end tests of `warrant grant`, `warrant revoke` and `warrant headers`.
 
 mod common;
-use common::{json_out, keygen, warrant};
+use common::{json_out, keygen, mint_to, warrant};
 
 use std::path::{Path, PathBuf};
 
@@ -29,23 +29,19 @@ fn env() -> Env {
     let agent = keygen(dir.path(), "agent.seed");
     let worker = keygen(dir.path(), "worker.seed");
     let chain = dir.path().join("chain.txt");
-    warrant()
-        .arg("mint")
-        .arg("--issuer-key")
-        .arg(&root)
-        .arg("--holder")
-        .arg(format!("seed:{}", agent.display()))
-        .args([
+    mint_to(
+        &root,
+        &agent,
+        &[
             "--tool",
             "read_file",
             "--constraint",
             "path=subpath:/data/in",
-        ])
-        .args(["--tool", "list_dir"])
-        .arg("--out")
-        .arg(&chain)
-        .assert()
-        .success();
+            "--tool",
+            "list_dir",
+        ],
+        &chain,
+    );
     Env {
         dir,
         root,

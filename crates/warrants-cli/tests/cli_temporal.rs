@@ -13,7 +13,7 @@
 //! `warrants_temporal::dev_server::find_cli`).
 
 mod common;
-use common::{keygen, warrant};
+use common::{keygen, mint_to, warrant};
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -115,22 +115,17 @@ async fn workflow_started_by_temporal_cli_is_authorized() {
     let root = keygen(dir.path(), "root.seed");
     let agent = keygen(dir.path(), "agent.seed");
     let chain = dir.path().join("chain.txt");
-    warrant()
-        .arg("mint")
-        .arg("--issuer-key")
-        .arg(&root)
-        .arg("--holder")
-        .arg(format!("seed:{}", agent.display()))
-        .args([
+    mint_to(
+        &root,
+        &agent,
+        &[
             "--tool",
             "read_file",
             "--constraint",
             "path=subpath:/data/in",
-        ])
-        .arg("--out")
-        .arg(&chain)
-        .assert()
-        .success();
+        ],
+        &chain,
+    );
     let out = warrant()
         .args(["headers", "--json", "--key-id", "agent"])
         .arg(&chain)

@@ -42,3 +42,19 @@ pub fn json_out(cmd: &mut Command, code: i32) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// `warrant mint --issuer-key ROOT --holder seed:HOLDER ARGS... --out OUT`,
+/// which must succeed.
+pub fn mint_to(root: &Path, holder: &Path, args: &[&str], out: &Path) {
+    warrant()
+        .arg("mint")
+        .arg("--issuer-key")
+        .arg(root)
+        .arg("--holder")
+        .arg(format!("seed:{}", holder.display()))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
