@@ -222,7 +222,14 @@ fn child_of(p: &Constraint) -> BoxedStrategy<Constraint> {
     let finite_pool = lists_from(vals.clone());
     let finite = (
         prop::collection::vec(
-            prop_oneof![3 => finite_pool, 1 => atom(), 1 => Just(Value::List(vals.clone()))],
+            prop_oneof![
+                3 => finite_pool,
+                1 => atom(),
+                1 => Just(Value::List(vals.clone())),
+                // The parent's own values: a not_one_of parent refuses an
+                // exact child on one of them, every time, not by chance.
+                1 => prop::sample::select(vals.clone()),
+            ],
             1..4,
         ),
         any::<bool>(),
